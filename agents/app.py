@@ -1,0 +1,67 @@
+"""Build the Faust app from resolved settings. The only place agents are wired together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from prometheus_client import CollectorRegistry
+
+from agents import cleaning, dedup, tagging
+from agents.context import StageContext
+from agents.dead_letters import DeadLetters
+from agents.topics import declare_topics
+from pipeline.clock import Clock
+from pipeline.config import Settings
+from pipeline.metrics import PipelineMetrics
+from pipeline.tagging import Tagger
+from pipeline.topics import TopicNames
+
+
+class IdempotentProducer(faust_aiokafka.Producer):
+    """Faust turns on idempotence only inside transactions; we want acks=all + idempotence
+    always, so a producer retry after a broker hiccup never duplicates output (DESIGN §6)."""
+
+    def _settings_extra(self) -> dict[str, Any]:
+        return {"acks": "all", "enable_idempotence": True}
+
+
+class IdempotentTransport(faust_aiokafka.Transport):
+    Producer = IdempotentProducer
+
+
+class NewsflowApp(faust.App):
+    def _new_transport(self) -> Any:
+        return IdempotentTransport(self.conf.broker_consumer, self)
+
+    def _new_producer_transport(self) -> Any:
+        return IdempotentTransport(self.conf.broker_producer, self)
+
+
+def create_app(settings: Settings, tagger: Tagger, registry: CollectorRegistry, clock: Clock) -> faust.App:
+    kafka = settings.kafka
+    app = NewsflowApp(
+        settings.worker.app_id,
+        broker=f"kafka://{kafka.servers}",
+        store="memory://",
+        processing_guarantee="at_least_once",
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        topic_partitions=kafka.partitions,
+        topic_replication_factor=kafka.replication_factor,
+        web_bind=settings.worker.web_bind,
+        web_port=settings.metrics.port,
+        web_host=settings.worker.web_bind,
+        web_in_thread=False,
+        autodiscover=False,
+    )
+    metrics = PipelineMetrics.create(registry)
+    setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
+    topics = declare_topics(app, TopicNames(kafka.topic_prefix), kafka.partitions)
+    ctx = StageContext(topics, DeadLetters(topics.dead_letter, metrics), metrics, clock)
+    cleaning.register(app, ctx)
+    dedup.register(app, ctx, kafka.partitions)
+    tagging.register(app, ctx, tagger)
+    return app

@@ -1,0 +1,35 @@
+"""What every agent receives: topics, dead-letter handling, metrics and the clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from agents.dead_letters import DeadLetters
+from agents.topics import Topics
+from pipeline.clock import Clock
+from pipeline.metrics import PipelineMetrics
+
+
+@dataclass(frozen=True)
+class StageContext:
+    topics: Topics
+    dead_letters: DeadLetters
+    metrics: PipelineMetrics
+    clock: Clock
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.metrics.stage_seconds.labels(stage).observe(time.perf_counter() - started)
+
+
+async def send_confirmed(topic: object, key: bytes | None, value: bytes) -> None:
+    """Send and wait for the broker's acknowledgement (not just the local buffer)."""
+    pending = await topic.send(key=key, value=value)  # type: ignore[attr-defined]
+    await pending

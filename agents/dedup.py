@@ -1,0 +1,42 @@
+"""news.clean → dedup.decide (state: a Faust table keyed by article_key) → news.unique,
+or news.duplicates for a suppression. State is written only after the send is confirmed."""
+
+from __future__ import annotations
+
+import faust
+
+from agents.context import StageContext, send_confirmed
+from pipeline import codec
+from pipeline.dedup import SeenRecord, Suppressed, decide
+from pipeline.models import CleanArticle
+
+STAGE = "dedup"
+
+
+def register(app: faust.App, ctx: StageContext, partitions: int) -> None:
+    seen = app.Table(
+        "dedup-seen", default=None, key_type=str, value_type=dict,
+        value_serializer="json", partitions=partitions,
+    )
+
+    @app.agent(ctx.topics.clean, name=STAGE, concurrency=1)  # concurrency 1: faust #606
+    async def dedup(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            async def handle(event: faust.EventT = event) -> None:
+                with ctx.timed(STAGE):
+                    article = codec.decode(event.message.value, CleanArticle)
+                    stored = seen.get(article.article_key)
+                    previous = SeenRecord.from_dict(stored) if stored else None
+                    decision = decide(article, previous, ctx.clock.now())
+                key = article.article_key.encode()
+                if isinstance(decision, Suppressed):
+                    await send_confirmed(ctx.topics.duplicates, key, codec.encode(decision.duplicate))
+                    ctx.metrics.duplicates.labels(decision.duplicate.kind).inc()
+                    outcome = "duplicate"
+                else:
+                    await send_confirmed(ctx.topics.unique, key, codec.encode(decision.article))
+                    outcome = "unique" if decision.article.revision == 1 else "revision"
+                seen[article.article_key] = decision.record.to_dict()
+                ctx.metrics.articles.labels(STAGE, outcome).inc()
+
+            await ctx.dead_letters.handle(event, STAGE, handle)

@@ -1,0 +1,55 @@
+"""Every topic the worker reads or writes, declared in one place.
+
+    news.raw          key=article_key   (poller, acks=all + idempotence)
+       │ cleaning      pipeline.cleaning.clean_article
+       ▼
+    news.clean        key=article_key
+       │ dedup         pipeline.dedup.decide      state: table <app>-dedup-seen (changelog)
+       ├────────────► news.duplicates   key=article_key  (every suppression, explained)
+       ▼
+    news.unique       key=article_key
+       │ tagging       pipeline.tagging.tag_article
+       ▼
+    news.articles     key=article_key   ◄── what subscribers read
+
+    any stage: a message it cannot decode or process ──► news.dead-letter
+               (original bytes; x-newsflow-stage/-reason/-source-topic/-offset headers)
+
+Values are raw bytes at the Faust level: the agents decode with ``pipeline.codec`` themselves
+so that a decode error is ours to dead-letter (Faust would ack and drop it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faust
+
+from pipeline.topics import TopicNames
+
+
+@dataclass(frozen=True)
+class Topics:
+    raw: faust.TopicT
+    clean: faust.TopicT
+    unique: faust.TopicT
+    articles: faust.TopicT
+    duplicates: faust.TopicT
+    dead_letter: faust.TopicT
+
+
+def declare_topics(app: faust.App, names: TopicNames, partitions: int) -> Topics:
+    def topic(name: str) -> faust.TopicT:
+        return app.topic(
+            name, key_type=bytes, value_type=bytes, key_serializer="raw",
+            value_serializer="raw", partitions=partitions,
+        )
+
+    return Topics(
+        raw=topic(names.raw),
+        clean=topic(names.clean),
+        unique=topic(names.unique),
+        articles=topic(names.articles),
+        duplicates=topic(names.duplicates),
+        dead_letter=topic(names.dead_letter),
+    )

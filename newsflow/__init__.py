@@ -1,0 +1,1 @@
+"""The process edge of newsflow: the command line and the Kafka adapters it wires in."""

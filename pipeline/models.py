@@ -1,0 +1,104 @@
+"""Message models: one frozen pydantic model per message kind on the wire (DESIGN §2).
+
+Every message carries ``schema: "newsflow.<kind>/1"``; the JSON Schemas in
+``pipeline/schemas/`` are the published contract and tests validate real output against them.
+Unknown fields are ignored on decode so a newer producer never poisons an older consumer.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RAW_SCHEMA = "newsflow.raw/1"
+CLEAN_SCHEMA = "newsflow.clean/1"
+ARTICLE_SCHEMA = "newsflow.article/1"
+DUPLICATE_SCHEMA = "newsflow.duplicate/1"
+
+DuplicateKind = Literal["exact-url", "guid", "content", "near"]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class RawArticle(_Message):
+    """One feed entry as the poller saw it: untrusted, uncleaned (topic ``news.raw``)."""
+
+    schema_: Literal["newsflow.raw/1"] = Field(RAW_SCHEMA, alias="schema")
+    article_key: str = Field(min_length=1)
+    feed_id: str = Field(min_length=1)
+    feed_url: str | None = None
+    source: str | None = None  # the feed's own title
+    feed_lang: str | None = None
+    fetched_at: str
+    guid: str | None = None
+    link: str | None = None
+    title: str | None = None
+    summary: str | None = None  # HTML or text as the feed gave it
+    content: str | None = None  # full HTML content when the feed carries it
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    published: str | None = None  # raw date string, parsed by the cleaning stage
+    updated: str | None = None
+
+
+class TagMatch(_Message):
+    term: str
+    field: Literal["title", "summary", "text"]
+    count: int
+
+
+class Tag(_Message):
+    name: str
+    score: float
+    kind: str
+    matches: tuple[TagMatch, ...]
+
+
+class CleanArticle(_Message):
+    """A cleaned article with its identity (topics ``news.clean`` and ``news.unique``)."""
+
+    schema_: str = Field(CLEAN_SCHEMA, alias="schema")
+    id: str
+    article_key: str
+    revision: int = 1
+    update_of: str | None = None
+    url: str | None
+    canonical_url: str | None
+    feed_id: str
+    source: str | None
+    title: str
+    summary: str
+    text: str
+    content_html: str
+    lang: str | None
+    authors: tuple[str, ...]
+    categories: tuple[str, ...] = ()
+    published_at: str
+    published_raw: str | None
+    fetched_at: str
+    content_hash: str
+
+
+class Article(CleanArticle):
+    """What subscribers read on ``news.articles``."""
+
+    schema_: str = Field(ARTICLE_SCHEMA, alias="schema")
+    processed_at: str
+    tags: tuple[Tag, ...]
+    story_id: str | None = None
+
+
+class Duplicate(_Message):
+    """An explained suppression (topic ``news.duplicates``)."""
+
+    schema_: str = Field(DUPLICATE_SCHEMA, alias="schema")
+    id: str
+    duplicate_of: str
+    kind: DuplicateKind
+    similarity: float
+    url: str | None
+    feed_id: str
+    detected_at: str

@@ -1,0 +1,1 @@
+"""Feed polling: HTTP fetching, parsing bytes into raw articles, scheduling, the service."""

@@ -1,0 +1,49 @@
+"""Topic names: one place, shared by the agents, the poller and the admin commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Compaction keeps the latest feed definition per feed id; everything else is a log.
+COMPACTED = frozenset({"feeds"})
+
+
+@dataclass(frozen=True, slots=True)
+class TopicNames:
+    prefix: str
+
+    def name(self, suffix: str) -> str:
+        return f"{self.prefix}{suffix}"
+
+    @property
+    def feeds(self) -> str:
+        return self.name("feeds")
+
+    @property
+    def raw(self) -> str:
+        return self.name("raw")
+
+    @property
+    def clean(self) -> str:
+        return self.name("clean")
+
+    @property
+    def unique(self) -> str:
+        return self.name("unique")
+
+    @property
+    def articles(self) -> str:
+        return self.name("articles")
+
+    @property
+    def duplicates(self) -> str:
+        return self.name("duplicates")
+
+    @property
+    def dead_letter(self) -> str:
+        return self.name("dead-letter")
+
+    def all(self) -> dict[str, str]:
+        """suffix → full name, for every topic the pipeline owns."""
+        suffixes = ("feeds", "raw", "clean", "unique", "articles", "duplicates", "dead-letter")
+        return {suffix: self.name(suffix) for suffix in suffixes}
