@@ -16,7 +16,8 @@ def register(app: faust.App, ctx: StageContext) -> None:
     @app.agent(ctx.topics.raw, name=STAGE, concurrency=1)  # concurrency 1: faust #606
     async def cleaning(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            async def handle(event: faust.EventT = event) -> None:
+
+            async def handle(event: faust.EventT[bytes] = event) -> None:
                 with ctx.timed(STAGE):
                     article = clean_article(codec.decode(event.message.value, RawArticle))
                 await send_confirmed(ctx.topics.clean, article.article_key.encode(), codec.encode(article))

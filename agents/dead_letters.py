@@ -34,7 +34,7 @@ class DeadLetters:
     topic: faust.TopicT
     metrics: PipelineMetrics
 
-    async def handle(self, event: faust.EventT, stage: str, handler: Callable[[], Awaitable[None]]) -> None:
+    async def handle(self, event: faust.EventT[bytes], stage: str, handler: Callable[[], Awaitable[None]]) -> None:
         attempt = 0
         while True:
             try:
@@ -53,7 +53,7 @@ class DeadLetters:
                 await self.send(event, stage, "unexpected-error", f"{type(exc).__name__}: {exc}")
                 return
 
-    async def send(self, event: faust.EventT, stage: str, reason: str, detail: str) -> None:
+    async def send(self, event: faust.EventT[bytes], stage: str, reason: str, detail: str) -> None:
         message = event.message
         headers = [
             (HEADER_PREFIX + "stage", stage.encode()),
@@ -67,5 +67,11 @@ class DeadLetters:
         await sent
         self.metrics.dead_letters.labels(stage, reason).inc()
         self.metrics.articles.labels(stage, "dead-lettered").inc()
-        log.info("%s: dead-lettered %s[%d]@%d: %s", stage, message.topic, message.partition,
-                 message.offset, detail[:200])
+        log.info(
+            "%s: dead-lettered %s[%d]@%d: %s",
+            stage,
+            message.topic,
+            message.partition,
+            message.offset,
+            detail[:200],
+        )

@@ -17,7 +17,8 @@ def register(app: faust.App, ctx: StageContext, tagger: Tagger) -> None:
     @app.agent(ctx.topics.unique, name=STAGE, concurrency=1)  # concurrency 1: faust #606
     async def tagging(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            async def handle(event: faust.EventT = event) -> None:
+
+            async def handle(event: faust.EventT[bytes] = event) -> None:
                 with ctx.timed(STAGE):
                     article = tag_article(
                         codec.decode(event.message.value, CleanArticle), tagger, ctx.clock.now()
@@ -33,5 +34,7 @@ def _count(ctx: StageContext, article: Article) -> None:
     for tag in article.tags:
         ctx.metrics.tags.labels(tag.name).inc()
     done = parse_rfc3339(article.processed_at)
-    ctx.metrics.end_to_end_seconds.observe(max(0.0, (done - parse_rfc3339(article.published_at)).total_seconds()))
+    ctx.metrics.end_to_end_seconds.observe(
+        max(0.0, (done - parse_rfc3339(article.published_at)).total_seconds())
+    )
     ctx.metrics.pipeline_seconds.observe(max(0.0, (done - parse_rfc3339(article.fetched_at)).total_seconds()))

@@ -41,8 +41,12 @@ class Topics:
 def declare_topics(app: faust.App, names: TopicNames, partitions: int) -> Topics:
     def topic(name: str) -> faust.TopicT:
         return app.topic(
-            name, key_type=bytes, value_type=bytes, key_serializer="raw",
-            value_serializer="raw", partitions=partitions,
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=partitions,
         )
 
     return Topics(

@@ -64,7 +64,7 @@ def decide(article: CleanArticle, seen: SeenRecord | None, now: datetime) -> Fre
         duplicate = Duplicate(
             id=article.id,
             duplicate_of=seen.id,
-            kind=key_kind(article.article_key),  # type: ignore[arg-type]
+            kind=key_kind(article.article_key),
             similarity=1.0,
             url=article.url,
             feed_id=article.feed_id,
@@ -75,4 +75,3 @@ def decide(article: CleanArticle, seen: SeenRecord | None, now: datetime) -> Fre
     updated = article.model_copy(update={"revision": revision, "update_of": seen.id})
     record = SeenRecord(seen.id, article.content_hash, revision, seen.first_seen, stamp)
     return Fresh(updated, record)
-

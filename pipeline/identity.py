@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pipeline.cleaning.text import matching_form
 from pipeline.cleaning.urls import canonical_url
+from pipeline.models import DuplicateKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ def _guid_unique(entries: Sequence[EntryIdentity], guid: str) -> bool:
     return sum(1 for entry in entries if (entry.guid or "").strip() == guid) == 1
 
 
-def key_kind(article_key: str) -> str:
+def key_kind(article_key: str) -> DuplicateKind:
     """The dedup kind reported when two articles share this key."""
     if article_key.startswith("guid:"):
         return "guid"

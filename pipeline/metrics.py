@@ -54,12 +54,16 @@ class PipelineMetrics:
         return cls(
             feed_fetches=counter("feed_fetches", "Feed fetches by outcome", ("outcome",)),
             feed_fetch_seconds=histogram("feed_fetch_seconds", "Feed fetch duration", (), _FAST_BUCKETS),
-            feeds=Gauge("feeds", "Feeds per health state", ("state",), namespace=NAMESPACE, registry=registry),
+            feeds=Gauge(
+                "feeds", "Feeds per health state", ("state",), namespace=NAMESPACE, registry=registry
+            ),
             articles=counter("articles", "Articles per stage and outcome", ("stage", "outcome")),
             duplicates=counter("duplicates", "Suppressed duplicates by kind", ("kind",)),
             tags=counter("tags", "Tags assigned per topic", ("tag",)),
             dead_letters=counter("dead_letters", "Dead-lettered messages", ("stage", "reason")),
-            stage_seconds=histogram("stage_seconds", "In-process seconds per stage", ("stage",), _FAST_BUCKETS),
+            stage_seconds=histogram(
+                "stage_seconds", "In-process seconds per stage", ("stage",), _FAST_BUCKETS
+            ),
             end_to_end_seconds=histogram(
                 "end_to_end_seconds", "Publication to tagging, seconds", (), _E2E_BUCKETS
             ),

@@ -26,7 +26,7 @@ class _Message(BaseModel):
 class RawArticle(_Message):
     """One feed entry as the poller saw it: untrusted, uncleaned (topic ``news.raw``)."""
 
-    schema_: Literal["newsflow.raw/1"] = Field(RAW_SCHEMA, alias="schema")
+    schema_: Literal["newsflow.raw/1"] = Field("newsflow.raw/1", alias="schema")
     article_key: str = Field(min_length=1)
     feed_id: str = Field(min_length=1)
     feed_url: str | None = None

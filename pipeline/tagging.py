@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import ahocorasick
 
@@ -31,7 +32,8 @@ from pipeline.query import And, Node, Not, Operand, operands
 from pipeline.taxonomy import Taxonomy, Topic, query_order
 
 TITLE_WEIGHT = 3.0
-FIELDS = ("title", "summary", "text")
+FieldName = Literal["title", "summary", "text"]
+FIELDS: tuple[FieldName, ...] = ("title", "summary", "text")
 _WORD = re.compile(r"[^\W_]+")
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
 _RAW_OWNER = "\x00term:"  # owner prefix for raw query terms; cannot collide with topic names
@@ -203,7 +205,6 @@ def _positive_evidence(
         for match in _positive_evidence(child, tags, evidence):
             merged.setdefault((match.term, match.field), match)
     return tuple(merged.values())
-
 
 
 def tag_article(article: CleanArticle, tagger: Tagger, now: datetime) -> Article:

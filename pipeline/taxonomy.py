@@ -134,7 +134,7 @@ def query_order(taxonomy: Taxonomy, source: str = "taxonomy") -> list[Topic]:
         if state.get(name) == "done":
             return
         if state.get(name) == "visiting":
-            cycle = " -> ".join([*path[path.index(name):], name])
+            cycle = " -> ".join([*path[path.index(name) :], name])
             raise ConfigError(f"{source}: query rules form a cycle: {cycle}")
         state[name] = "visiting"
         topic = by_name[name]

@@ -39,5 +39,7 @@ if __name__ == "__main__":
     except TimeoutError as exc:
         print(exc, file=sys.stderr)
         sys.exit(1)
-    print(f"kafka ready on {sys.argv[1]} in {time.monotonic() - started:.1f}s "
-          f"(cluster {info.get('cluster_id')})")
+    print(
+        f"kafka ready on {sys.argv[1]} in {time.monotonic() - started:.1f}s "
+        f"(cluster {info.get('cluster_id')})"
+    )

@@ -80,8 +80,13 @@ class Fetcher:
         except aiohttp.ClientError as exc:
             raise Unavailable(f"network error: {type(exc).__name__}: {exc}") from None
         return FetchResult(
-            result.url, result.status, result.body, result.headers, result.validators,
-            result.permanent_redirect, time.monotonic() - started,
+            result.url,
+            result.status,
+            result.body,
+            result.headers,
+            result.validators,
+            result.permanent_redirect,
+            time.monotonic() - started,
         )
 
     async def _follow(self, url: str, validators: Validators) -> FetchResult:

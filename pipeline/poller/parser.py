@@ -44,9 +44,7 @@ def parse_feed(
     if _ENTITY_DECLARATION.search(body):
         raise ParseError("entity-declaration", "feed declares XML entities; rejected before parsing")
     response_headers = {"content-location": url, **{k.lower(): v for k, v in headers.items()}}
-    parsed = feedparser.parse(
-        io.BytesIO(body), response_headers=response_headers, sanitize_html=False
-    )
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers, sanitize_html=False)
     entries = list(parsed.entries)
     if not entries and parsed.bozo and not parsed.feed.get("title"):
         reason = type(parsed.get("bozo_exception")).__name__
@@ -57,8 +55,9 @@ def parse_feed(
     identities = [_identity(entry) for entry in entries]
     keys = article_keys(identities, feed_id)
     raw = tuple(
-        _raw_article(entry, key, feed_id=feed_id, feed_url=url, source=source, lang=lang,
-                     fetched_at=fetched_at)
+        _raw_article(
+            entry, key, feed_id=feed_id, feed_url=url, source=source, lang=lang, fetched_at=fetched_at
+        )
         for entry, key in zip(entries, keys, strict=True)
     )
     return ParsedFeed(title=source, lang=lang, entries=raw)

@@ -9,6 +9,7 @@ a large feed never blocks the event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import random
@@ -40,7 +41,7 @@ class Publisher(Protocol):
 class FeedState:
     feed: FeedSettings
     url: str
-    validators: Validators = Validators()
+    validators: Validators = field(default_factory=Validators)
     body_hash: str | None = None
     failures: int = 0
     state: str = "healthy"
@@ -48,6 +49,9 @@ class FeedState:
     polls: int = 0
     published: int = 0
     retry_after: float | None = field(default=None, repr=False)
+    # article_key → fingerprint of the entries published from the latest body: re-polls
+    # publish only new or changed entries (dedup still catches anything that slips through).
+    last_entries: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 class PollerService:
@@ -80,13 +84,14 @@ class PollerService:
             async with self._limit:
                 await self.poll(state)
             delay = next_poll_delay(
-                state.feed.interval, state.failures, state.retry_after, self._settings,
+                state.feed.interval,
+                state.failures,
+                state.retry_after,
+                self._settings,
                 self._rng.random(),
             )
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
-            except TimeoutError:
-                pass
 
     async def poll(self, state: FeedState) -> None:
         """Poll one feed once; every outcome is counted and reflected in its state."""
@@ -115,13 +120,20 @@ class PollerService:
             # The server ignored our validators but sent the same bytes: nothing to parse.
             return self._succeeded(state, "unchanged")
         parsed = await asyncio.to_thread(
-            parse_feed, result.body, result.headers, url=result.url, feed_id=state.feed.id,
+            parse_feed,
+            result.body,
+            result.headers,
+            url=result.url,
+            feed_id=state.feed.id,
             fetched_at=rfc3339(self._clock.now()),
         )
-        await self._publisher.publish(parsed.entries)
-        state.published += len(parsed.entries)
-        self._metrics.articles.labels("poll", "published").inc(len(parsed.entries))
-        state.validators, state.body_hash = result.validators, body_hash
+        current = {entry.article_key: _fingerprint(entry) for entry in parsed.entries}
+        fresh = [e for e in parsed.entries if state.last_entries.get(e.article_key) != current[e.article_key]]
+        await self._publisher.publish(fresh)
+        state.published += len(fresh)
+        self._metrics.articles.labels("poll", "published").inc(len(fresh))
+        self._metrics.articles.labels("poll", "unchanged").inc(len(parsed.entries) - len(fresh))
+        state.validators, state.body_hash, state.last_entries = result.validators, body_hash, current
         if result.permanent_redirect:
             log.info("feed %s moved permanently to %s", state.feed.id, result.permanent_redirect)
             state.url = result.permanent_redirect
@@ -141,3 +153,10 @@ class PollerService:
     def _update_gauge(self) -> None:
         for name in FEED_STATES:
             self._metrics.feeds.labels(name).set(sum(1 for s in self.states if s.state == name))
+
+
+def _fingerprint(entry: RawArticle) -> str:
+    material = "\x1f".join(
+        part or "" for part in (entry.link, entry.title, entry.summary, entry.content, entry.published)
+    )
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()

@@ -1,0 +1,184 @@
+"""The `newsflow` command line (DESIGN §4). Exit codes: 0 ok, 1 runtime failure, 2 usage/config.
+
+Errors are one clear line on stderr; tracebacks only for bugs (and with --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from newsflow.broker import BrokerCommandFailed
+from newsflow.kafka_io import BrokerUnavailable
+from newsflow.settings_io import resolve_config_path, settings_from, taxonomy_for
+from pipeline.errors import ConfigError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="newsflow", description="Clean, de-duplicated, topic-tagged news streams on Kafka.")
+    parser.add_argument("--config", help="configuration file (default: $NEWSFLOW_CONFIG or ./newsflow.yaml)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    up = commands.add_parser("up", help="run the whole local stack (broker, worker, poller, demo feeds)")
+    up.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    up.set_defaults(run=_up)
+
+    commands.add_parser("worker", help="run the Faust worker with every agent").set_defaults(run=_worker)
+    commands.add_parser("poller", help="run the feed poller service").set_defaults(run=_poller)
+
+    process = commands.add_parser("process", help="run the pipeline offline on feed files or URLs")
+    process.add_argument("sources", nargs="+", metavar="SOURCE", help="feed file or http(s) URL")
+    process.add_argument("--taxonomy", help="taxonomy file (default: taxonomy_file from the config)")
+    process.add_argument("--include-duplicates", action="store_true", help="also print suppressed duplicates")
+    process.add_argument("--feed-id", help="feed id to use for every source (default: derived from it)")
+    process.set_defaults(run=_process)
+
+    kafka = commands.add_parser("kafka", help="the local development broker")
+    kafka_commands = kafka.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    for action, text in (
+        ("start", "start it (downloads the jars once)"),
+        ("stop", "stop it"),
+        ("status", "is it running? (exit 3 when stopped)"),
+    ):
+        sub = kafka_commands.add_parser(action, help=text)
+        sub.add_argument("--port", type=int, help="client port (default 19092; controller = port + 1)")
+        sub.set_defaults(run=_kafka)
+
+    taxonomy = commands.add_parser("taxonomy", help="taxonomy files")
+    taxonomy_commands = taxonomy.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    check = taxonomy_commands.add_parser("check", help="validate a taxonomy file")
+    check.add_argument("file")
+    check.set_defaults(run=_taxonomy_check)
+
+    feeds = commands.add_parser("feeds", help="the feed registry")
+    feeds_commands = feeds.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    feeds_commands.add_parser("list", help="list configured feeds").set_defaults(run=_feeds_list)
+
+    tail = commands.add_parser("tail", help="print messages of an output topic as JSON lines")
+    tail.add_argument(
+        "topic", nargs="?", default="articles", help="topic suffix or full name (default: articles)"
+    )
+    tail.add_argument("--from-beginning", action="store_true")
+    tail.add_argument("--max", type=int, help="stop after this many messages")
+    tail.add_argument("--timeout", type=float, help="stop after this many idle seconds")
+    tail.set_defaults(run=_tail)
+    return parser
+
+
+def _up(args: argparse.Namespace) -> int:
+    from newsflow.up import run_up
+
+    path = resolve_config_path(args.config)
+    if path is not None:
+        settings_from(args.config)  # validate before starting anything
+    return run_up(path, args.duration)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from newsflow.worker import run_worker
+
+    settings = settings_from(args.config)
+    run_worker(settings, taxonomy_for(settings), args.log_level)
+    return EXIT_OK
+
+
+def _poller(args: argparse.Namespace) -> int:
+    from newsflow.poller import run_poller
+
+    run_poller(settings_from(args.config))
+    return EXIT_OK
+
+
+def _process(args: argparse.Namespace) -> int:
+    from newsflow.process import run_process
+    from pipeline.tagging import Tagger
+
+    if args.feed_id and len(args.sources) > 1:
+        raise UsageError("newsflow process: --feed-id needs exactly one SOURCE")
+    settings = settings_from(args.config)
+    tagger = Tagger(taxonomy_for(settings, args.taxonomy))
+    return run_process(
+        args.sources,
+        tagger,
+        settings.poller,
+        include_duplicates=args.include_duplicates,
+        feed_id=args.feed_id,
+        out=sys.stdout.buffer,
+        err=sys.stderr,
+    )
+
+
+def _kafka(args: argparse.Namespace) -> int:
+    from newsflow import broker
+
+    if args.action == "start":
+        broker.start(args.port)
+        return EXIT_OK
+    return broker.run_script(args.action, args.port)
+
+
+def _taxonomy_check(args: argparse.Namespace) -> int:
+    from pipeline.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(Path(args.file))
+    queries = sum(1 for topic in taxonomy.topics if topic.query is not None)
+    print(f"{args.file}: ok ({len(taxonomy.topics)} topics, {queries} query rules)")
+    return EXIT_OK
+
+
+def _feeds_list(args: argparse.Namespace) -> int:
+    for feed in settings_from(args.config).feeds:
+        print(f"{feed.id}\t{feed.interval:g}s\t{feed.url}")
+    return EXIT_OK
+
+
+def _tail(args: argparse.Namespace) -> int:
+    from newsflow.tail import run_tail
+
+    return run_tail(settings_from(args.config), args.topic, args.from_beginning, args.max, args.timeout)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except ConfigError as exc:
+        return _fail(f"newsflow: config error: {exc}", EXIT_USAGE)
+    except (BrokerUnavailable, BrokerCommandFailed) as exc:
+        return _fail(f"newsflow: {exc}", EXIT_FAILURE)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _fail(message: str, code: int) -> int:
+    print(message, file=sys.stderr)
+    return code

@@ -1,0 +1,54 @@
+"""`newsflow tail [TOPIC]`: subscribe to an output topic and print its messages as JSON lines."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+
+from newsflow.kafka_io import check_broker
+from pipeline.config import Settings
+from pipeline.topics import TopicNames
+
+
+def run_tail(
+    settings: Settings, topic: str, from_beginning: bool, limit: int | None, idle: float | None
+) -> int:
+    names = TopicNames(settings.kafka.topic_prefix)
+    full = topic if topic.startswith(settings.kafka.topic_prefix) else names.name(topic)
+    return asyncio.run(_tail(settings.kafka.servers, full, from_beginning, limit, idle))
+
+
+async def _tail(servers: str, topic: str, from_beginning: bool, limit: int | None, idle: float | None) -> int:
+    await check_broker(servers)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=servers,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+    )
+    await consumer.start()
+    seen = 0
+    last = time.monotonic()
+    try:
+        while (limit is None or seen < limit) and (idle is None or time.monotonic() - last < idle):
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    sys.stdout.write(_render(record.value, record.headers) + "\n")
+                    seen += 1
+                    last = time.monotonic()
+            sys.stdout.flush()
+    finally:
+        await consumer.stop()
+    return 0
+
+
+def _render(value: bytes | None, headers: object) -> str:
+    try:
+        return orjson.dumps(orjson.loads(value or b""), option=orjson.OPT_INDENT_2).decode()
+    except orjson.JSONDecodeError:
+        decoded = {key: val.decode("utf-8", "replace") for key, val in headers}  # type: ignore[attr-defined]
+        return orjson.dumps({"raw": (value or b"").decode("utf-8", "replace"), "headers": decoded}).decode()

@@ -1,0 +1,31 @@
+"""`newsflow worker`: the Faust worker with every agent (scale out by running more)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from agents.app import create_app
+from newsflow.kafka_io import check_broker, ensure_topics
+from pipeline.clock import SystemClock
+from pipeline.config import Settings
+from pipeline.tagging import Tagger
+from pipeline.taxonomy import Taxonomy
+
+log = logging.getLogger("newsflow.worker")
+
+
+def run_worker(settings: Settings, taxonomy: Taxonomy, loglevel: str = "info") -> None:
+    """Check the broker, create missing topics, then hand the loop to Faust until stopped."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(check_broker(settings.kafka.servers))
+    loop.run_until_complete(ensure_topics(settings.kafka))
+    if not taxonomy.topics:
+        log.warning("no taxonomy configured (taxonomy_file): articles will carry no tags")
+    app = create_app(settings, Tagger(taxonomy), CollectorRegistry(), SystemClock())
+    worker = faust.Worker(app, loglevel=loglevel, loop=loop, quiet=True)
+    worker.execute_from_commandline()
