@@ -34,7 +34,9 @@ class DeadLetters:
     topic: faust.TopicT
     metrics: PipelineMetrics
 
-    async def handle(self, event: faust.EventT[bytes], stage: str, handler: Callable[[], Awaitable[None]]) -> None:
+    async def handle(
+        self, event: faust.EventT[bytes], stage: str, handler: Callable[[], Awaitable[None]]
+    ) -> None:
         attempt = 0
         while True:
             try:
