@@ -105,6 +105,7 @@ def _raw_article(entry: Mapping[str, Any], key: str, **feed: Any) -> RawArticle:
         content=_content(entry),
         authors=tuple(authors),
         categories=tuple(t.get("term") for t in entry.get("tags", []) if t.get("term")),
-        published=entry.get("published"),
-        updated=entry.get("updated"),
+        # dict.get: FeedParserDict.get("published") silently falls back to "updated".
+        published=dict.get(entry, "published"),
+        updated=dict.get(entry, "updated"),
     )
