@@ -8,7 +8,6 @@ poll, colliding entries are told apart by their GUID, or else by their content h
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -54,12 +53,18 @@ def _base_key(entry: EntryIdentity, feed_id: str) -> tuple[str, str]:
 
 
 def article_keys(entries: Sequence[EntryIdentity], feed_id: str) -> list[str]:
-    """One key per entry of one feed poll, distinct for entries that differ."""
+    """One key per entry of one feed poll, distinct for entries that differ.
+
+    Entries sharing a base key with the same content are reposts and keep the shared key
+    (dedup suppresses them); entries sharing it with different content are told apart.
+    """
     bases = [_base_key(entry, feed_id)[0] for entry in entries]
-    counts = Counter(bases)
+    contents: dict[str, set[str]] = {}
+    for entry, base in zip(entries, bases, strict=True):
+        contents.setdefault(base, set()).add(_digest(entry.title, entry.body))
     keys = []
     for entry, base in zip(entries, bases, strict=True):
-        if counts[base] == 1:
+        if len(contents[base]) == 1:
             keys.append(base)
             continue
         guid = (entry.guid or "").strip()

@@ -139,7 +139,8 @@ class Tagger:
     def tag(self, title: str, summary: str, text: str) -> tuple[Tag, ...]:
         evidence: dict[str, list[TagMatch]] = defaultdict(list)
         for field, value in zip(FIELDS, (title, summary, text), strict=True):
-            for pattern, count in self.counts(value).items():
+            # Sorted so evidence order (and thus output bytes) is the same in every process.
+            for pattern, count in sorted(self.counts(value).items(), key=lambda item: item[0].term):
                 evidence[pattern.owner].append(TagMatch(term=pattern.term, field=field, count=count))
         tags: dict[str, Tag] = {}
         for topic in self._term_topics:

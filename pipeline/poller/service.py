@@ -49,9 +49,9 @@ class FeedState:
     polls: int = 0
     published: int = 0
     retry_after: float | None = field(default=None, repr=False)
-    # article_key → fingerprint of the entries published from the latest body: re-polls
-    # publish only new or changed entries (dedup still catches anything that slips through).
-    last_entries: dict[str, str] = field(default_factory=dict, repr=False)
+    # Fingerprints of the entries in the latest published body: re-polls publish only new
+    # or changed entries (dedup still catches anything that slips through).
+    last_entries: frozenset[str] = field(default_factory=frozenset, repr=False)
 
 
 class PollerService:
@@ -127,13 +127,16 @@ class PollerService:
             feed_id=state.feed.id,
             fetched_at=rfc3339(self._clock.now()),
         )
-        current = {entry.article_key: _fingerprint(entry) for entry in parsed.entries}
-        fresh = [e for e in parsed.entries if state.last_entries.get(e.article_key) != current[e.article_key]]
+        fingerprints = [_fingerprint(entry) for entry in parsed.entries]
+        fresh = [
+            e for e, fp in zip(parsed.entries, fingerprints, strict=True) if fp not in state.last_entries
+        ]
         await self._publisher.publish(fresh)
         state.published += len(fresh)
         self._metrics.articles.labels("poll", "published").inc(len(fresh))
         self._metrics.articles.labels("poll", "unchanged").inc(len(parsed.entries) - len(fresh))
-        state.validators, state.body_hash, state.last_entries = result.validators, body_hash, current
+        state.validators, state.body_hash = result.validators, body_hash
+        state.last_entries = frozenset(fingerprints)
         if result.permanent_redirect:
             log.info("feed %s moved permanently to %s", state.feed.id, result.permanent_redirect)
             state.url = result.permanent_redirect
@@ -157,6 +160,15 @@ class PollerService:
 
 def _fingerprint(entry: RawArticle) -> str:
     material = "\x1f".join(
-        part or "" for part in (entry.link, entry.title, entry.summary, entry.content, entry.published)
+        part or ""
+        for part in (
+            entry.article_key,
+            entry.guid,
+            entry.link,
+            entry.title,
+            entry.summary,
+            entry.content,
+            entry.published,
+        )
     )
     return hashlib.sha256(material.encode("utf-8")).hexdigest()

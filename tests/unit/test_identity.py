@@ -3,7 +3,9 @@ import pytest
 from pipeline.identity import EntryIdentity, article_id, article_keys, content_hash, key_kind
 
 
-def entry(guid: str | None = None, link: str | None = None, title: str = "T", body: str = "B") -> EntryIdentity:
+def entry(
+    guid: str | None = None, link: str | None = None, title: str = "T", body: str = "B"
+) -> EntryIdentity:
     return EntryIdentity(guid=guid, link=link, title=title, body=body)
 
 
@@ -35,6 +37,11 @@ def test_feed_reusing_one_link_keeps_every_item() -> None:
     keys = article_keys(items, "feed-a")
     assert len(set(keys)) == 5
     assert all(key.startswith("https://example.org/#guid=") for key in keys)
+
+
+def test_reposts_in_one_feed_share_the_key() -> None:
+    items = [entry("g1", "https://example.org/a"), entry("g2", "https://example.org/a?utm_source=tw")]
+    assert article_keys(items, "f") == ["https://example.org/a", "https://example.org/a"]
 
 
 def test_keys_are_stable_across_polls() -> None:

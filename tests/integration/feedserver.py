@@ -1,0 +1,131 @@
+"""A real local HTTP server for feeds, whose behaviour each route controls.
+
+Runs ``http.server`` in a thread on 127.0.0.1; routes can be changed while it runs, and
+every request is recorded so tests can assert what the poller sent.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Route:
+    body: bytes | Callable[[], bytes] = b""
+    status: int = 200
+    etag: str = "honour"  # honour | ignore (send an ETag, always answer 200) | none
+    headers: dict[str, str] = field(default_factory=dict)
+    gzip_bomb: int = 0  # >0: serve this many zero bytes, gzip-encoded
+    trickle: float = 0.0  # >0: send the body one byte per `trickle` seconds
+    location: str | None = None  # for redirects
+
+    def payload(self) -> bytes:
+        return self.body() if callable(self.body) else self.body
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    headers: dict[str, str]
+    status: int
+
+
+class FeedServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self) -> FeedServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def requests_for(self, path: str) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.path == path]
+
+    def _record(self, request: Request) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # keep test output quiet
+                pass
+
+            def do_GET(self) -> None:
+                route = server.routes.get(self.path)
+                status = self._respond(route)
+                server._record(Request(self.path, {k.lower(): v for k, v in self.headers.items()}, status))
+
+            def _respond(self, route: Route | None) -> int:
+                if route is None:
+                    self.send_error(404)
+                    return 404
+                if route.location is not None:
+                    self.send_response(route.status)
+                    self.send_header("Location", route.location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return route.status
+                if route.gzip_bomb:
+                    return self._bomb(route.gzip_bomb)
+                body = route.payload()
+                etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+                if route.etag == "honour" and self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return 304
+                self.send_response(route.status)
+                for name, value in route.headers.items():
+                    self.send_header(name, value)
+                if route.etag != "none":
+                    self.send_header("ETag", etag)
+                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self._write(body, route.trickle)
+                return route.status
+
+            def _bomb(self, size: int) -> int:
+                payload = gzip.compress(b"\0" * size, compresslevel=9)
+                self.send_response(200)
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return 200
+
+            def _write(self, body: bytes, trickle: float) -> None:
+                try:
+                    if not trickle:
+                        self.wfile.write(body)
+                        return
+                    for index in range(len(body)):
+                        self.wfile.write(body[index : index + 1])
+                        self.wfile.flush()
+                        time.sleep(trickle)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        return Handler
