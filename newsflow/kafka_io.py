@@ -30,6 +30,9 @@ class BrokerUnavailable(RuntimeError):
 async def check_broker(servers: str, timeout: float = 15.0) -> None:
     """Raise ``BrokerUnavailable`` unless a broker answers a metadata request in time."""
     admin = AIOKafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=5000)
+    client_log = logging.getLogger("aiokafka")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)  # our one-line error below says it better
     try:
         await asyncio.wait_for(_describe(admin), timeout)
     except (KafkaError, OSError, TimeoutError) as exc:
@@ -38,6 +41,7 @@ async def check_broker(servers: str, timeout: float = 15.0) -> None:
             "start one with `newsflow kafka start` or set kafka.bootstrap_servers"
         ) from None
     finally:
+        client_log.setLevel(level)
         await admin.close()
 
 

@@ -26,9 +26,9 @@ def run_poller(settings: Settings) -> None:
 
 
 async def _run(settings: Settings) -> None:
+    await check_broker(settings.kafka.servers)
     if not settings.feeds:
         log.warning("no feeds configured: the poller has nothing to poll")
-    await check_broker(settings.kafka.servers)
     await ensure_topics(settings.kafka)
     registry = CollectorRegistry()
     producer = new_producer(settings.kafka.servers)

@@ -46,6 +46,8 @@ def parse_feed(
     response_headers = {"content-location": url, **{k.lower(): v for k, v in headers.items()}}
     parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers, sanitize_html=False)
     entries = list(parsed.entries)
+    if not entries and not parsed.get("version"):
+        raise ParseError("not-a-feed", "no RSS, Atom or RDF feed found (an HTML page?)")
     if not entries and parsed.bozo and not parsed.feed.get("title"):
         reason = type(parsed.get("bozo_exception")).__name__
         raise ParseError("malformed-feed", f"no feed found ({reason})")

@@ -73,9 +73,12 @@ class FeedServer:
                 pass
 
             def do_GET(self) -> None:
-                route = server.routes.get(self.path)
-                status = self._respond(route)
-                server._record(Request(self.path, {k.lower(): v for k, v in self.headers.items()}, status))
+                self._respond(server.routes.get(self.path))
+
+            def send_response(self, code: int, message: str | None = None) -> None:
+                # Recorded before the client can see the response, so tests never race it.
+                server._record(Request(self.path, {k.lower(): v for k, v in self.headers.items()}, code))
+                super().send_response(code, message)
 
             def _respond(self, route: Route | None) -> int:
                 if route is None:

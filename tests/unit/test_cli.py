@@ -13,8 +13,9 @@ TAXONOMY = ROOT / "newsflow" / "demo" / "taxonomy.yaml"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newsflow", *args], capture_output=True, text=True,
-                          timeout=60, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "newsflow", *args], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
 
 
 def one_clear_line(stderr: str) -> str:
@@ -63,7 +64,15 @@ def test_taxonomy_check_ok() -> None:
 
 
 def test_help_on_every_command() -> None:
-    for command in (["up"], ["worker"], ["poller"], ["process"], ["kafka", "start"], ["tail"], ["taxonomy", "check"]):
+    for command in (
+        ["up"],
+        ["worker"],
+        ["poller"],
+        ["process"],
+        ["kafka", "start"],
+        ["tail"],
+        ["taxonomy", "check"],
+    ):
         result = run(*command, "--help")
         assert result.returncode == 0, (command, result.stderr)
         assert "usage:" in result.stdout
@@ -78,7 +87,10 @@ def test_process_prints_tagged_articles() -> None:
     code, lines, _ = process(str(FEEDS / "rss2-basic.xml"), "--taxonomy", str(TAXONOMY))
     assert code == 0
     assert [line["title"] for line in lines] == [
-        "Ceasefire agreed in Aleppo", "Cease-fire holds for a second day", "Markets rally"]
+        "Ceasefire agreed in Aleppo",
+        "Cease-fire holds for a second day",
+        "Markets rally",
+    ]
     tags = [{tag["name"] for tag in line["tags"]} for line in lines]  # type: ignore[attr-defined]
     assert tags[0] >= {"ceasefire", "aleppo", "aleppo-ceasefire"}
     assert tags[1] >= {"ceasefire", "aleppo"}

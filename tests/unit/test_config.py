@@ -52,7 +52,11 @@ ERRORS = [
     ("unknown nested key", "kafka: {bootstrap: x}\n", "kafka.bootstrap: unknown key"),
     ("bad duration", "feeds: [{id: a, url: 'https://x.org/f', interval: soon}]\n", "feeds.0.interval"),
     ("non-http feed", "feeds: [{id: a, url: 'file:///etc/passwd'}]\n", "feeds.0.url"),
-    ("duplicate feed id", "feeds: [{id: a, url: 'https://x.org/1'}, {id: a, url: 'https://x.org/2'}]\n", "twice"),
+    (
+        "duplicate feed id",
+        "feeds: [{id: a, url: 'https://x.org/1'}, {id: a, url: 'https://x.org/2'}]\n",
+        "twice",
+    ),
     ("wrong type", "kafka: {partitions: many}\n", "kafka.partitions"),
     ("invalid YAML", "kafka: [\n", "invalid YAML"),
     ("not a mapping", "- a\n- b\n", "top level must be a mapping"),
@@ -74,7 +78,15 @@ def test_missing_file(tmp_path: Path) -> None:
         load_settings(tmp_path / "absent.yaml")
 
 
-DURATIONS = [("30s", 30.0), ("5m", 300.0), ("1h", 3600.0), ("1.5h", 5400.0), ("250ms", 0.25), (45, 45.0), ("2d", 172800.0)]
+DURATIONS = [
+    ("30s", 30.0),
+    ("5m", 300.0),
+    ("1h", 3600.0),
+    ("1.5h", 5400.0),
+    ("250ms", 0.25),
+    (45, 45.0),
+    ("2d", 172800.0),
+]
 
 
 @pytest.mark.parametrize(("text", "seconds"), DURATIONS)

@@ -7,11 +7,25 @@ from pipeline.models import CleanArticle
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
-def article(key: str = "https://example.org/a", content_hash: str = "h1", url: str | None = None) -> CleanArticle:
+def article(
+    key: str = "https://example.org/a", content_hash: str = "h1", url: str | None = None
+) -> CleanArticle:
     return CleanArticle(
-        id=article_id(key), article_key=key, url=url or key, canonical_url=key, feed_id="f", source=None,
-        title="T", summary="S", text="S", content_html="<p>S</p>", lang="en", authors=(),
-        published_at="2026-11-21T10:00:00.000Z", published_raw=None, fetched_at="2026-11-21T11:00:00.000Z",
+        id=article_id(key),
+        article_key=key,
+        url=url or key,
+        canonical_url=key,
+        feed_id="f",
+        source=None,
+        title="T",
+        summary="S",
+        text="S",
+        content_html="<p>S</p>",
+        lang="en",
+        authors=(),
+        published_at="2026-11-21T10:00:00.000Z",
+        published_raw=None,
+        fetched_at="2026-11-21T11:00:00.000Z",
         content_hash=content_hash,
     )
 

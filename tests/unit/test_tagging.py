@@ -95,7 +95,11 @@ def test_title_matches_score_higher_than_body_matches() -> None:
 
 
 def test_evidence_lists_term_field_and_count() -> None:
-    [tag] = [t for t in TAGGER.tag("Truce holds", "", "The truce and the cease-fire held.") if t.name == "ceasefire"]
+    [tag] = [
+        t
+        for t in TAGGER.tag("Truce holds", "", "The truce and the cease-fire held.")
+        if t.name == "ceasefire"
+    ]
     evidence = {(m.term, m.field): m.count for m in tag.matches}
     assert evidence == {("truce", "title"): 1, ("truce", "text"): 1, ("ceasefire", "text"): 1}
 
@@ -112,9 +116,22 @@ def test_query_tag_carries_evidence_of_its_operands() -> None:
 
 def test_tag_article_builds_the_output_message() -> None:
     clean = CleanArticle(
-        id="i", article_key="k", url=None, canonical_url=None, feed_id="f", source=None, title="Truce in Aleppo",
-        summary="", text="", content_html="", lang=None, authors=(), published_at="2026-11-21T10:00:00.000Z",
-        published_raw=None, fetched_at="2026-11-21T10:00:00.000Z", content_hash="h",
+        id="i",
+        article_key="k",
+        url=None,
+        canonical_url=None,
+        feed_id="f",
+        source=None,
+        title="Truce in Aleppo",
+        summary="",
+        text="",
+        content_html="",
+        lang=None,
+        authors=(),
+        published_at="2026-11-21T10:00:00.000Z",
+        published_raw=None,
+        fetched_at="2026-11-21T10:00:00.000Z",
+        content_hash="h",
     )
     article = tag_article(clean, TAGGER, datetime(2026, 11, 21, 12, tzinfo=UTC))
     assert article.processed_at == "2026-11-21T12:00:00.000Z"
@@ -142,7 +159,11 @@ def test_surrounding_punctuation_does_not_matter(before: str, after: str) -> Non
 def test_adding_an_unrelated_term_never_removes_a_tag(extra: str) -> None:
     title = "Aleppo truce holds"
     before = names(title)
-    data = {"topics": [{"name": t.name, "kind": t.kind, "terms": list(t.terms)} for t in TAXONOMY.topics if t.terms]}
+    data = {
+        "topics": [
+            {"name": t.name, "kind": t.kind, "terms": list(t.terms)} for t in TAXONOMY.topics if t.terms
+        ]
+    }
     data["topics"][0]["terms"].append(extra)
     after = {tag.name for tag in Tagger(taxonomy_from_data(data)).tag(title, "", "")}
     assert before - {"aleppo-ceasefire", "either", "headline-truce"} <= after

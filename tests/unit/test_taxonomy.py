@@ -52,7 +52,11 @@ INVALID = [
         "cycle",
     ),
     ("bad query", {"topics": [{"name": "q", "query": "a AND"}]}, "query:"),
-    ("negative min_mentions", {"topics": [{"name": "a", "terms": ["x"], "min_mentions": -1}]}, "min_mentions"),
+    (
+        "negative min_mentions",
+        {"topics": [{"name": "a", "terms": ["x"], "min_mentions": -1}]},
+        "min_mentions",
+    ),
     ("not a mapping", ["a"], "top level"),
 ]
 

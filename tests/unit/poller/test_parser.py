@@ -28,8 +28,13 @@ def expectation(body: bytes) -> dict[str, str]:
 
 
 def parse(path: Path):  # type: ignore[no-untyped-def]
-    return parse_feed(path.read_bytes(), {}, url=f"https://fixture.example/{path.name}",
-                      feed_id=path.stem, fetched_at=FETCHED)
+    return parse_feed(
+        path.read_bytes(),
+        {},
+        url=f"https://fixture.example/{path.name}",
+        feed_id=path.stem,
+        fetched_at=FETCHED,
+    )
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.name for p in FIXTURES])
@@ -74,7 +79,10 @@ def test_html_title_is_flattened_and_script_never_reaches_text() -> None:
     assert talks.article.title == "Truce talks & aid"
     assert "steal()" not in talks.article.text
     assert "<script" not in talks.article.content_html
-    assert talks.article.text == "Negotiators met again on Friday.\n\nA cessation of hostilities is on the table."
+    assert (
+        talks.article.text
+        == "Negotiators met again on Friday.\n\nA cessation of hostilities is on the table."
+    )
     assert talks.article.summary == "Negotiators met again."
 
 
