@@ -56,6 +56,7 @@ def create_app(settings: Settings, tagger: Tagger, registry: CollectorRegistry, 
         web_host=settings.worker.web_bind,
         web_in_thread=False,
         autodiscover=False,
+        datadir=".newsflow/faust-{conf.name}",
     )
     metrics = PipelineMetrics.create(registry)
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")

@@ -1,6 +1,6 @@
 """The `newsflow` command line (DESIGN §4). Exit codes: 0 ok, 1 runtime failure, 2 usage/config.
 
-Errors are one clear line on stderr; tracebacks only for bugs (and with --debug).
+Errors are one clear line on stderr; a traceback only ever means a bug.
 """
 
 from __future__ import annotations

@@ -90,6 +90,30 @@ def new_producer(servers: str) -> AIOKafkaProducer:
     )
 
 
+# Kafka brokers reject records above message.max.bytes (default ~1 MiB); a feed entry can be
+# bigger (bodies may be 15 MiB), so oversized entries lose their full content, never the entry.
+MAX_MESSAGE_BYTES = 900_000
+_TRIMMED_SUMMARY_CHARS = 20_000
+
+
+def encode_bounded(article: RawArticle) -> bytes:
+    """The encoded article, with content dropped and summary shortened if it is too large."""
+    encoded = codec.encode(article)
+    if len(encoded) <= MAX_MESSAGE_BYTES:
+        return encoded
+    log.warning(
+        "entry %s is %d bytes; publishing it without its full content", article.article_key, len(encoded)
+    )
+    trimmed = article.model_copy(
+        update={
+            "content": None,
+            "summary": (article.summary or "")[:_TRIMMED_SUMMARY_CHARS],
+            "title": (article.title or "")[:2_000],
+        }
+    )
+    return codec.encode(trimmed)
+
+
 class KafkaPublisher:
     """The poller's publisher: every raw article keyed by its article_key, acks awaited."""
 
@@ -101,7 +125,7 @@ class KafkaPublisher:
         try:
             pending = [
                 await self._producer.send(
-                    self._topic, key=article.article_key.encode(), value=codec.encode(article)
+                    self._topic, key=article.article_key.encode()[:10_000], value=encode_bounded(article)
                 )
                 for article in articles
             ]

@@ -37,7 +37,7 @@ async def _tail(servers: str, topic: str, from_beginning: bool, limit: int | Non
         while (limit is None or seen < limit) and (idle is None or time.monotonic() - last < idle):
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
-                    sys.stdout.write(_render(record.value, record.headers) + "\n")
+                    sys.stdout.write(_render(record.value, list(record.headers)) + "\n")
                     seen += 1
                     last = time.monotonic()
             sys.stdout.flush()
@@ -46,9 +46,12 @@ async def _tail(servers: str, topic: str, from_beginning: bool, limit: int | Non
     return 0
 
 
-def _render(value: bytes | None, headers: object) -> str:
+def _render(value: bytes | None, headers: list[tuple[str, bytes]]) -> str:
+    """JSON values as they are; with headers (dead letters) both, so the reason is visible."""
     try:
-        return orjson.dumps(orjson.loads(value or b""), option=orjson.OPT_INDENT_2).decode()
+        body: object = orjson.loads(value or b"")
     except orjson.JSONDecodeError:
-        decoded = {key: val.decode("utf-8", "replace") for key, val in headers}  # type: ignore[attr-defined]
-        return orjson.dumps({"raw": (value or b"").decode("utf-8", "replace"), "headers": decoded}).decode()
+        body = (value or b"").decode("utf-8", "replace")
+    if headers:
+        body = {"headers": {key: val.decode("utf-8", "replace") for key, val in headers}, "value": body}
+    return orjson.dumps(body, option=orjson.OPT_INDENT_2).decode()

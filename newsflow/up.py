@@ -96,12 +96,13 @@ async def _ensure_broker(settings: Settings, cleanups: list[Any]) -> str:
     if settings.kafka.bootstrap_servers:
         await check_broker(settings.kafka.bootstrap_servers)
         return settings.kafka.bootstrap_servers
+    local = f"127.0.0.1:{os.environ['KAFKA_PORT']}" if os.environ.get("KAFKA_PORT") else LOCAL_BROKER
     if not broker.is_running():
         print("starting the local Kafka broker (deploy/kafka) …")
         await asyncio.to_thread(broker.start)
         cleanups.append(broker.stop)
-    await check_broker(LOCAL_BROKER)
-    return LOCAL_BROKER
+    await check_broker(local)
+    return local
 
 
 def _spawn(role: str, config_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Any]:

@@ -39,7 +39,8 @@ class Chain:
         decision = decide(clean, self._seen.get(clean.article_key), self._clock.now())
         self._seen[clean.article_key] = decision.record
         if isinstance(decision, Suppressed):
-            return ChainResult(tag_article(clean, self._tagger, self._clock.now()), decision.duplicate)
+            current = clean.model_copy(update={"revision": decision.record.revision})
+            return ChainResult(tag_article(current, self._tagger, self._clock.now()), decision.duplicate)
         return ChainResult(tag_article(decision.article, self._tagger, self._clock.now()))
 
     def process_all(self, raws: Iterable[RawArticle]) -> Iterator[ChainResult | Rejected]:

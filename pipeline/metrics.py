@@ -27,8 +27,8 @@ class PipelineMetrics:
     feed_fetch_seconds: Histogram
     # gauge: number of feeds per health state (healthy, not-modified, backing-off, failing, gone)
     feeds: Gauge
-    # counter: articles leaving each stage by outcome (published, passed, unique, revision,
-    # duplicate, dead-lettered)
+    # counter: articles per stage (poll, cleaning, dedup, tagging) and outcome (published,
+    # unchanged, passed, unique, revision, duplicate, dead-lettered)
     articles: Counter
     # counter: suppressed duplicates by kind (exact-url, guid, content, near)
     duplicates: Counter

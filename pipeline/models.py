@@ -60,7 +60,7 @@ class Tag(_Message):
 class CleanArticle(_Message):
     """A cleaned article with its identity (topics ``news.clean`` and ``news.unique``)."""
 
-    schema_: str = Field(CLEAN_SCHEMA, alias="schema")
+    schema_: str = Field(CLEAN_SCHEMA, alias="schema", pattern=r"^newsflow\.clean/1$")
     id: str
     article_key: str
     revision: int = 1
@@ -85,7 +85,7 @@ class CleanArticle(_Message):
 class Article(CleanArticle):
     """What subscribers read on ``news.articles``."""
 
-    schema_: str = Field(ARTICLE_SCHEMA, alias="schema")
+    schema_: str = Field(ARTICLE_SCHEMA, alias="schema", pattern=r"^newsflow\.article/1$")
     processed_at: str
     tags: tuple[Tag, ...]
     story_id: str | None = None
@@ -94,7 +94,7 @@ class Article(CleanArticle):
 class Duplicate(_Message):
     """An explained suppression (topic ``news.duplicates``)."""
 
-    schema_: str = Field(DUPLICATE_SCHEMA, alias="schema")
+    schema_: str = Field(DUPLICATE_SCHEMA, alias="schema", pattern=r"^newsflow\.duplicate/1$")
     id: str
     duplicate_of: str
     kind: DuplicateKind

@@ -34,7 +34,16 @@ from pipeline.taxonomy import Taxonomy, Topic, query_order
 TITLE_WEIGHT = 3.0
 FieldName = Literal["title", "summary", "text"]
 FIELDS: tuple[FieldName, ...] = ("title", "summary", "text")
-_WORD = re.compile(r"[^\W_]+")
+# Letters and digits, plus combining marks (Python's \w omits most of them, which would split
+# Devanagari, Arabic harakat or decomposed Latin words into pieces).
+_MARKS = (
+    "\u0300-\u036f\u0483-\u0489\u0610-\u061a\u06d6-\u06ed"
+    "\u0900-\u0dff\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+)
+# Optional vowel signs that writers use inconsistently (Arabic tashkeel and tatweel, Hebrew
+# niqqud): removed on both sides so حلبُ matches حلب.
+_IGNORABLE = str.maketrans(dict.fromkeys([*range(0x064B, 0x0660), 0x0670, 0x0640, *range(0x0591, 0x05C8)]))
+_WORD = re.compile(f"(?:[^\\W_]|[{_MARKS}])+")
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
 _RAW_OWNER = "\x00term:"  # owner prefix for raw query terms; cannot collide with topic names
 
@@ -42,7 +51,7 @@ _RAW_OWNER = "\x00term:"  # owner prefix for raw query terms; cannot collide wit
 def tokens(text: str) -> list[str]:
     """Word tokens in matching form; each CJK/Thai character is its own token."""
     found: list[str] = []
-    for word in _WORD.findall(matching_form(text)):
+    for word in _WORD.findall(matching_form(text).translate(_IGNORABLE)):
         if _UNSPACED.search(word) is None:
             found.append(word)
             continue
@@ -150,9 +159,9 @@ class Tagger:
         for topic in self._queries:
             assert topic.query is not None
             if _holds(topic.query, tags, evidence):
-                matches = _positive_evidence(topic.query, tags, evidence)
-                score = round(_score(matches), 3)
-                tags[topic.name] = Tag(name=topic.name, score=score, kind=topic.kind, matches=matches)
+                tag = _term_tag(topic, list(_positive_evidence(topic.query, tags, evidence)))
+                if tag is not None:
+                    tags[topic.name] = tag
         return tuple(sorted(tags.values(), key=lambda tag: (-tag.score, tag.name)))
 
 

@@ -107,7 +107,11 @@ def _raw_article(entry: Mapping[str, Any], key: str, **feed: Any) -> RawArticle:
         content=_content(entry),
         authors=tuple(authors),
         categories=tuple(t.get("term") for t in entry.get("tags", []) if t.get("term")),
-        # dict.get: FeedParserDict.get("published") silently falls back to "updated".
-        published=dict.get(entry, "published"),
-        updated=dict.get(entry, "updated"),
+        published=_own(entry, "published"),
+        updated=_own(entry, "updated"),
     )
+
+
+def _own(entry: Mapping[str, Any], key: str) -> Any:
+    """The entry's own value: FeedParserDict.get("published") silently falls back to "updated"."""
+    return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)

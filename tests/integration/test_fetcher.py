@@ -23,11 +23,11 @@ def server() -> Iterator[FeedServer]:
     server.stop()
 
 
-def fetch(url: str, validators: Validators = Validators(), **settings: object):  # type: ignore[no-untyped-def]
+def fetch(url: str, validators: Validators | None = None, **settings: object):  # type: ignore[no-untyped-def]
     async def go():  # type: ignore[no-untyped-def]
         fetcher = Fetcher.open(PollerSettings(**settings))  # type: ignore[arg-type]
         try:
-            return await fetcher.fetch(url, validators)
+            return await fetcher.fetch(url, validators or Validators())
         finally:
             await fetcher.close()
 

@@ -49,8 +49,9 @@ def server() -> Iterator[FeedServer]:
 
 
 def poll_times(
-    server: FeedServer, publisher: RecordingPublisher, times: int
+    server: FeedServer, publisher: RecordingPublisher, times: int, changes: dict[int, Route] | None = None
 ) -> tuple[PollerService, CollectorRegistry]:
+    """Poll ``times`` times; ``changes[n]`` is installed as the feed's route before poll n."""
     registry = CollectorRegistry()
 
     async def go() -> PollerService:
@@ -65,7 +66,9 @@ def poll_times(
             FakeClock(datetime(2026, 11, 21, tzinfo=UTC)),
         )
         try:
-            for _ in range(times):
+            for n in range(times):
+                if changes and n in changes:
+                    server.routes["/feed.xml"] = changes[n]
                 await service.poll(service.states[0])
         finally:
             await fetcher.close()
@@ -94,21 +97,13 @@ def test_failed_publish_keeps_no_validators_so_nothing_is_lost(server: FeedServe
 
 
 def test_broken_feed_backs_off_and_recovers(server: FeedServer) -> None:
-    server.routes["/feed.xml"] = Route(b"<html>not a feed</html>", etag="none")
+    broken = Route(b"<html>not a feed</html>", etag="none")
     publisher = RecordingPublisher()
-    service, registry = poll_times(server, publisher, 3)
+    service, registry = poll_times(server, publisher, 3, {0: broken})
     state = service.states[0]
     assert state.failures == 3 and state.state == "failing"
     assert registry.get_sample_value("newsflow_feeds", {"state": "failing"}) == 1
-    server.routes["/feed.xml"] = Route(FEED)
-    asyncio.run(_poll_again(service))
-    assert state.failures == 0 and state.state == "healthy"
-
-
-async def _poll_again(service: PollerService) -> None:
-    fetcher = Fetcher.open(PollerSettings())
-    service._fetcher = fetcher  # noqa: SLF001 - the first fetcher's session was closed
-    try:
-        await service.poll(service.states[0])
-    finally:
-        await fetcher.close()
+    assert registry.get_sample_value("newsflow_feed_fetches_total", {"outcome": "parse-error"}) == 3
+    service, registry = poll_times(server, publisher, 4, {0: broken, 3: Route(FEED)})
+    assert service.states[0].failures == 0 and service.states[0].state == "healthy"
+    assert [a.title for a in publisher.published] == ["One", "Two"]

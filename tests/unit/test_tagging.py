@@ -172,3 +172,31 @@ def test_adding_an_unrelated_term_never_removes_a_tag(extra: str) -> None:
 @given(st.text(max_size=200))
 def test_tokens_never_contain_separators(text: str) -> None:
     assert all(token and not any(ch.isspace() or ch in "-_,.;" for ch in token) for token in tokens(text))
+
+
+SCRIPTS = [
+    ("Devanagari keeps vowel signs", "दिल्ली", "दिल्ली में युद्धविराम", True),
+    ("Devanagari consonant skeleton is not a match", "दिल्ली", "दल ल", False),
+    ("Arabic diacritics ignored", "حلب", "وصلت المساعدات إلى حلبُ", True),
+    ("Hebrew niqqud ignored", "שלום", "שָׁלוֹם עכשיו", True),
+]
+
+
+@pytest.mark.parametrize(("name", "term", "text", "expected"), SCRIPTS, ids=[c[0] for c in SCRIPTS])
+def test_scripts_with_combining_marks(name: str, term: str, text: str, expected: bool) -> None:
+    tagger = Tagger(taxonomy_from_data({"topics": [{"name": "t", "terms": [term]}]}))
+    assert bool(tagger.tag(text, "", "")) is expected
+
+
+def test_min_mentions_applies_to_query_topics() -> None:
+    taxonomy = taxonomy_from_data(
+        {
+            "topics": [
+                {"name": "truce", "terms": ["truce"]},
+                {"name": "strong", "query": "truce", "min_mentions": 2},
+            ]
+        }
+    )
+    tagger = Tagger(taxonomy)
+    assert "strong" not in {t.name for t in tagger.tag("Truce", "", "")}
+    assert "strong" in {t.name for t in tagger.tag("Truce", "", "The truce held.")}

@@ -1,0 +1,28 @@
+from newsflow.kafka_io import MAX_MESSAGE_BYTES, encode_bounded
+from pipeline import codec
+from pipeline.models import RawArticle
+
+
+def raw(content: str) -> RawArticle:
+    return RawArticle(
+        article_key="https://big.example/a",
+        feed_id="f",
+        fetched_at="2026-11-21T10:00:00.000Z",
+        title="Huge",
+        summary="<p>Short summary.</p>",
+        content=content,
+    )
+
+
+def test_small_entries_are_published_unchanged() -> None:
+    article = raw("<p>fine</p>")
+    assert encode_bounded(article) == codec.encode(article)
+
+
+def test_oversized_entry_keeps_its_identity_and_summary_but_not_its_content() -> None:
+    encoded = encode_bounded(raw("<p>" + "x" * 3_000_000 + "</p>"))
+    assert len(encoded) <= MAX_MESSAGE_BYTES
+    decoded = codec.decode(encoded, RawArticle)
+    assert decoded.article_key == "https://big.example/a"
+    assert decoded.content is None
+    assert decoded.summary == "<p>Short summary.</p>"
