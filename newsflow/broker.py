@@ -22,7 +22,6 @@ def run_script(action: str, port: int | None = None, quiet: bool = False) -> int
     env = {**os.environ, "PYTHON": sys.executable}
     if port is not None:
         env["KAFKA_PORT"] = str(port)
-        env.setdefault("KAFKA_CONTROLLER_PORT", str(port + 1))
     output = subprocess.DEVNULL if quiet else None
     return subprocess.call(["bash", str(SCRIPT), action], env=env, stdout=output)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local single-node KRaft Kafka broker from Maven Central jars (no Docker).
 # Usage: deploy/kafka/kafka-local.sh fetch|start|stop|status
-# Environment: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), KAFKA_RUN_DIR (.kafka-run),
+# Environment: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (KAFKA_PORT + 1), KAFKA_RUN_DIR (.kafka-run),
 #              KAFKA_HEAP_OPTS, KAFKA_START_TIMEOUT (90 s), PYTHON (python with aiokafka).
 set -euo pipefail
 
@@ -10,7 +10,7 @@ ROOT="$(cd "$KDIR/../.." && pwd)"                          # repository root
 LIBS="$KDIR/libs"                                          # filled by Maven; git-ignored
 RUN="${KAFKA_RUN_DIR:-$ROOT/.kafka-run}"                   # config, data, log, pid; git-ignored
 PORT="${KAFKA_PORT:-19092}"
-CPORT="${KAFKA_CONTROLLER_PORT:-19093}"
+CPORT="${KAFKA_CONTROLLER_PORT:-$((PORT + 1))}"
 CLUSTER_ID="${KAFKA_CLUSTER_ID:-5L6g3nShT-eMCtK--X86sw}"   # 22-char base64url UUID
 HEAP="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 JVM="-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true"

@@ -27,7 +27,8 @@ from tests.integration.feedserver import FeedServer, Route
 
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
-BOOTSTRAP = os.environ.get("NEWSFLOW_TEST_BOOTSTRAP", "127.0.0.1:19092")
+# The broker `newsflow kafka start` runs (KAFKA_PORT moves both), unless told otherwise.
+BOOTSTRAP = os.environ.get("NEWSFLOW_TEST_BOOTSTRAP", f"127.0.0.1:{os.environ.get('KAFKA_PORT', '19092')}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
