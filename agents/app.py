@@ -19,6 +19,9 @@ from pipeline.metrics import PipelineMetrics
 from pipeline.tagging import Tagger
 from pipeline.topics import TopicNames
 
+# Faust's working directory (table stores); created by the process edge before start.
+FAUST_DATA_DIR = ".newsflow"
+
 
 class IdempotentProducer(faust_aiokafka.Producer):
     """Faust turns on idempotence only inside transactions; we want acks=all + idempotence
@@ -56,7 +59,7 @@ def create_app(settings: Settings, tagger: Tagger, registry: CollectorRegistry, 
         web_host=settings.worker.web_bind,
         web_in_thread=False,
         autodiscover=False,
-        datadir=".newsflow/faust-{conf.name}",
+        datadir=f"{FAUST_DATA_DIR}/faust-{{conf.name}}",
     )
     metrics = PipelineMetrics.create(registry)
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")

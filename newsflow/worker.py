@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import faust
 from prometheus_client import CollectorRegistry
 
-from agents.app import create_app
+from agents.app import FAUST_DATA_DIR, create_app
 from newsflow.kafka_io import check_broker, ensure_topics
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
@@ -26,6 +27,7 @@ def run_worker(settings: Settings, taxonomy: Taxonomy, loglevel: str = "info") -
     loop.run_until_complete(ensure_topics(settings.kafka))
     if not taxonomy.topics:
         log.warning("no taxonomy configured (taxonomy_file): articles will carry no tags")
+    Path(FAUST_DATA_DIR).mkdir(parents=True, exist_ok=True)
     app = create_app(settings, Tagger(taxonomy), CollectorRegistry(), SystemClock())
     worker = faust.Worker(app, loglevel=loglevel, loop=loop, quiet=True)
     worker.execute_from_commandline()
