@@ -43,7 +43,7 @@ _MARKS = (
 # Optional vowel signs that writers use inconsistently (Arabic tashkeel and tatweel, Hebrew
 # niqqud): removed on both sides so حلبُ matches حلب.
 _IGNORABLE = str.maketrans(dict.fromkeys([*range(0x064B, 0x0660), 0x0670, 0x0640, *range(0x0591, 0x05C8)]))
-_WORD = re.compile(f"(?:[^\\W_]|[{_MARKS}])+")
+_WORD = re.compile(f"[\\w{_MARKS}]+")  # "_" is turned into a space first (see tokens)
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
 _RAW_OWNER = "\x00term:"  # owner prefix for raw query terms; cannot collide with topic names
 
@@ -51,7 +51,8 @@ _RAW_OWNER = "\x00term:"  # owner prefix for raw query terms; cannot collide wit
 def tokens(text: str) -> list[str]:
     """Word tokens in matching form; each CJK/Thai character is its own token."""
     found: list[str] = []
-    for word in _WORD.findall(matching_form(text).translate(_IGNORABLE)):
+    # One character class (no alternation) is twice as fast; "_" is a separator, not a letter.
+    for word in _WORD.findall(matching_form(text).translate(_IGNORABLE).replace("_", " ")):
         if _UNSPACED.search(word) is None:
             found.append(word)
             continue

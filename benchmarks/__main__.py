@@ -1,0 +1,61 @@
+"""``python -m benchmarks [--only stages|e2e] [--quick]``: run, write JSON, print a summary.
+
+Exit code 1 when a benchmark failed, or when the end-to-end run was skipped for lack of a
+broker while CI=true (in CI a missing broker is a broken setup, not a reason to skip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from benchmarks import bench_e2e, bench_stages, report
+from benchmarks.corpus import load_corpus
+
+FULL_REPETITIONS, QUICK_REPETITIONS = 7, 3
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Run newsflow's benchmarks, write benchmarks/results/*.json and print a summary.",
+    )
+    parser.add_argument("--only", choices=["stages", "e2e"], help="run one benchmark (default: both)")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions and articles (development)")
+    parser.add_argument("--articles", type=int, help="end-to-end burst size (default 2000, quick 500)")
+    return parser.parse_args(argv)
+
+
+def e2e_plan(args: argparse.Namespace) -> bench_e2e.Plan:
+    if args.quick:
+        return bench_e2e.Plan(articles=args.articles or 500, paced_articles=50, repetitions=QUICK_REPETITIONS)
+    return bench_e2e.Plan(articles=args.articles or 2000)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    corpus = load_corpus()
+    print(f"input: {corpus.note} ({len(corpus.raw)} entries)", flush=True)
+    failed = False
+    if args.only in (None, "stages"):
+        print("stages:", flush=True)
+        stages = bench_stages.run(corpus, QUICK_REPETITIONS if args.quick else FULL_REPETITIONS)
+        path = report.write("stages", stages)
+        report.print_stages(stages)
+        print(f"→ {path}")
+    if args.only in (None, "e2e"):
+        print("\nend-to-end:", flush=True)
+        e2e = asyncio.run(bench_e2e.run(corpus, e2e_plan(args)))
+        path = report.write("e2e", e2e)
+        report.print_e2e(e2e)
+        print(f"→ {path}")
+        skipped = e2e["status"].startswith("skipped")
+        failed = e2e["status"].startswith("failed") or (skipped and os.environ.get("CI") == "true")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
