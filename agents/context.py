@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import faust
+
 from agents.dead_letters import DeadLetters
 from agents.topics import Topics
 from pipeline.clock import Clock
@@ -29,7 +31,8 @@ class StageContext:
             self.metrics.stage_seconds.labels(stage).observe(time.perf_counter() - started)
 
 
-async def send_confirmed(topic: object, key: bytes | None, value: bytes) -> None:
-    """Send and wait for the broker's acknowledgement (not just the local buffer)."""
-    pending = await topic.send(key=key, value=value)  # type: ignore[attr-defined]
+async def send_confirmed(topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
+    """Send and wait for the broker's acknowledgement, not just the local buffer: Faust only
+    logs a failed send nobody awaits, and would then commit past the source message."""
+    pending = await topic.send(key=key, value=value)
     await pending

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +18,10 @@ from urllib.parse import urlsplit
 import orjson
 
 from pipeline import codec
-from pipeline.chain import Chain, ChainResult, Rejected
+from pipeline.chain import Chain, ChainResult
 from pipeline.clock import SystemClock, rfc3339
 from pipeline.config import PollerSettings
-from pipeline.errors import FetchError, ParseError
+from pipeline.errors import FetchError, InvalidArticle, ParseError
 from pipeline.models import RawArticle
 from pipeline.poller.fetcher import Fetcher
 from pipeline.poller.parser import parse_feed
@@ -99,9 +98,10 @@ def run_process(
             print(f"newsflow: {item.source}: {item.reason}", file=err)
             failed = True
             continue
-        result = next(chain.process_all([item]))
-        if isinstance(result, Rejected):
-            print(f"newsflow: {item.feed_id}: skipped entry {item.article_key}: {result.error}", file=err)
+        try:
+            result = chain.process(item)
+        except InvalidArticle as exc:
+            print(f"newsflow: {item.feed_id}: skipped entry {item.article_key}: {exc}", file=err)
             continue
         line = _line(result, include_duplicates)
         if line is not None:
@@ -118,7 +118,3 @@ def _line(result: ChainResult, include_duplicates: bool) -> bytes | None:
         record["duplicate_of"] = result.duplicate.duplicate_of
         record["duplicate_kind"] = result.duplicate.kind
     return orjson.dumps(record)
-
-
-def main_stdout() -> IO[bytes]:
-    return sys.stdout.buffer

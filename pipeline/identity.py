@@ -41,15 +41,15 @@ def article_id(article_key: str) -> str:
     return hashlib.blake2b(article_key.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def _base_key(entry: EntryIdentity, feed_id: str) -> tuple[str, str]:
-    """(key, kind) before collision handling; kind is the dedup kind of a key match."""
+def _base_key(entry: EntryIdentity, feed_id: str) -> str:
+    """The key before telling colliding entries apart (its prefix gives the dedup kind)."""
     url = canonical_url(entry.link)
     if url:
-        return url, "exact-url"
+        return url
     guid = (entry.guid or "").strip()
     if guid:
-        return f"guid:{feed_id}:{guid}", "guid"
-    return f"hash:{_digest(entry.title, entry.body)}", "content"
+        return f"guid:{feed_id}:{guid}"
+    return f"hash:{_digest(entry.title, entry.body)}"
 
 
 def article_keys(entries: Sequence[EntryIdentity], feed_id: str) -> list[str]:
@@ -58,7 +58,7 @@ def article_keys(entries: Sequence[EntryIdentity], feed_id: str) -> list[str]:
     Entries sharing a base key with the same content are reposts and keep the shared key
     (dedup suppresses them); entries sharing it with different content are told apart.
     """
-    bases = [_base_key(entry, feed_id)[0] for entry in entries]
+    bases = [_base_key(entry, feed_id) for entry in entries]
     contents: dict[str, set[str]] = {}
     for entry, base in zip(entries, bases, strict=True):
         contents.setdefault(base, set()).add(_digest(entry.title, entry.body))

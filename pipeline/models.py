@@ -7,14 +7,20 @@ Unknown fields are ignored on decode so a newer producer never poisons an older 
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RAW_SCHEMA = "newsflow.raw/1"
 CLEAN_SCHEMA = "newsflow.clean/1"
 ARTICLE_SCHEMA = "newsflow.article/1"
 DUPLICATE_SCHEMA = "newsflow.duplicate/1"
+
+
+def _only(schema: str) -> str:
+    """The pattern accepting exactly this schema value (a newer kind is not silently taken)."""
+    return "^" + re.escape(schema) + "$"
+
 
 DuplicateKind = Literal["exact-url", "guid", "content", "near"]
 
@@ -60,7 +66,7 @@ class Tag(_Message):
 class CleanArticle(_Message):
     """A cleaned article with its identity (topics ``news.clean`` and ``news.unique``)."""
 
-    schema_: str = Field(CLEAN_SCHEMA, alias="schema", pattern=r"^newsflow\.clean/1$")
+    schema_: str = Field(CLEAN_SCHEMA, alias="schema", pattern=_only(CLEAN_SCHEMA))
     id: str
     article_key: str
     revision: int = 1
@@ -85,7 +91,7 @@ class CleanArticle(_Message):
 class Article(CleanArticle):
     """What subscribers read on ``news.articles``."""
 
-    schema_: str = Field(ARTICLE_SCHEMA, alias="schema", pattern=r"^newsflow\.article/1$")
+    schema_: str = Field(ARTICLE_SCHEMA, alias="schema", pattern=_only(ARTICLE_SCHEMA))
     processed_at: str
     tags: tuple[Tag, ...]
     story_id: str | None = None
@@ -94,7 +100,7 @@ class Article(CleanArticle):
 class Duplicate(_Message):
     """An explained suppression (topic ``news.duplicates``)."""
 
-    schema_: str = Field(DUPLICATE_SCHEMA, alias="schema", pattern=r"^newsflow\.duplicate/1$")
+    schema_: str = Field(DUPLICATE_SCHEMA, alias="schema", pattern=_only(DUPLICATE_SCHEMA))
     id: str
     duplicate_of: str
     kind: DuplicateKind
