@@ -68,7 +68,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     feeds = commands.add_parser("feeds", help="the feed registry")
     feeds_commands = feeds.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    feeds_commands.add_parser("list", help="list configured feeds").set_defaults(run=_feeds_list)
+    listing = feeds_commands.add_parser("list", help="list configured feeds (or the registry's)")
+    listing.add_argument("--registry", action="store_true", help="list the feeds in news.feeds instead")
+    listing.set_defaults(run=_feeds_list)
+    feeds_commands.add_parser(
+        "sync", help="publish the configured feeds to news.feeds and remove the others"
+    ).set_defaults(run=_feeds_sync)
+    importing = feeds_commands.add_parser("import", help="turn an OPML file into a feeds file")
+    importing.add_argument("file", metavar="FILE.opml")
+    importing.add_argument("--output", "-o", help="feeds file to write (default: stdout)")
+    importing.add_argument("--interval", default="5m", help="poll interval for the imported feeds")
+    importing.set_defaults(run=_feeds_import)
+    exporting = feeds_commands.add_parser("export", help="print the configured feeds as OPML")
+    exporting.add_argument("--output", "-o", help="file to write (default: stdout)")
+    exporting.set_defaults(run=_feeds_export)
+    feed_status = feeds_commands.add_parser("status", help="per-feed health as the pollers saved it")
+    feed_status.add_argument("--json", action="store_true", help="JSON instead of a table")
+    feed_status.set_defaults(run=_feeds_status)
 
     tail = commands.add_parser("tail", help="print messages of an output topic as JSON lines")
     tail.add_argument(
@@ -143,8 +159,44 @@ def _taxonomy_check(args: argparse.Namespace) -> int:
 
 
 def _feeds_list(args: argparse.Namespace) -> int:
-    for feed in settings_from(args.config).feeds:
+    from newsflow import feeds_cmd
+
+    for feed in feeds_cmd.listed(settings_from(args.config), args.registry):
         print(f"{feed.id}\t{feed.interval:g}s\t{feed.url}")
+    return EXIT_OK
+
+
+def _feeds_sync(args: argparse.Namespace) -> int:
+    from newsflow import feeds_cmd
+
+    counts = feeds_cmd.sync(settings_from(args.config))
+    print(", ".join(f"{count} {what}" for what, count in counts.items()))
+    return EXIT_OK
+
+
+def _feeds_import(args: argparse.Namespace) -> int:
+    from newsflow import feeds_cmd
+    from pipeline.config import parse_duration
+
+    try:
+        interval = parse_duration(args.interval)
+    except ValueError as exc:
+        raise UsageError(f"newsflow feeds import: --interval: {exc}") from None
+    feeds_cmd.import_opml(args.file, args.output, interval)
+    return EXIT_OK
+
+
+def _feeds_export(args: argparse.Namespace) -> int:
+    from newsflow import feeds_cmd
+
+    feeds_cmd.export_opml(settings_from(args.config), args.output)
+    return EXIT_OK
+
+
+def _feeds_status(args: argparse.Namespace) -> int:
+    from newsflow import feeds_cmd
+
+    print(feeds_cmd.render_status(feeds_cmd.status(settings_from(args.config)), args.json))
     return EXIT_OK
 
 

@@ -82,6 +82,17 @@ class PollerSettings(_Frozen):
     max_concurrency: int = Field(default=16, ge=1)
     max_backoff: Duration = 6 * 3600.0
     min_interval: Duration = 10.0
+    max_interval: Duration = 24 * 3600.0  # adaptive scheduling never waits longer
+    # Per-host politeness, for all feeds of a host together (a host's feeds share a partition
+    # of news.feeds, so one poller process owns them all; see docs/operations.md).
+    per_host_concurrency: int = Field(default=2, ge=1)
+    per_host_rate: float = Field(default=2.0, gt=0)  # requests per second
+    # Parsing runs in worker processes under these limits.
+    parse_workers: int = Field(default=2, ge=1)
+    parse_timeout: Duration = 10.0
+    parse_memory_mb: int = Field(default=512, ge=64)
+    # A dead poller's feeds move to the others after this long without its heartbeat.
+    session_timeout: Duration = 10.0
     metrics_port: int | None = None  # default: metrics.port + 1
 
 
@@ -108,6 +119,8 @@ class Settings(BaseSettings):
 
     kafka: KafkaSettings = KafkaSettings()
     feeds: tuple[FeedSettings, ...] = ()
+    feeds_file: Path | None = None  # YAML with a `feeds:` list
+    opml_file: Path | None = None  # an OPML subscription list
     taxonomy_file: Path | None = None
     alerts_file: Path | None = None
     storage: StorageSettings = StorageSettings()
@@ -151,7 +164,7 @@ def load_settings(path: Path | None) -> Settings:
     if path is not None:
         data = _read_yaml_mapping(path)
         base = path.parent
-        for key in ("taxonomy_file", "alerts_file"):
+        for key in ("taxonomy_file", "alerts_file", "feeds_file", "opml_file"):
             if isinstance(data.get(key), str):
                 data[key] = str(base / data[key])
         data["config_file"] = str(path)

@@ -25,8 +25,13 @@ class PipelineMetrics:
     feed_fetches: Counter
     # histogram: seconds per feed fetch, redirects and body download included
     feed_fetch_seconds: Histogram
-    # gauge: number of feeds per health state (healthy, not-modified, backing-off, failing, gone)
+    # gauge: number of feeds this poller owns per health state (new, healthy, not-modified,
+    # backing-off, failing, gone)
     feeds: Gauge
+    # counter: response body bytes received (decompressed)
+    feed_bytes: Counter
+    # counter: feed bodies that could not be parsed, by bounded error class (ParseError.reason)
+    parse_errors: Counter
     # counter: articles per stage (poll, cleaning, dedup, tagging) and outcome (published,
     # unchanged, passed, unique, revision, duplicate, dead-lettered)
     articles: Counter
@@ -57,6 +62,8 @@ class PipelineMetrics:
             feeds=Gauge(
                 "feeds", "Feeds per health state", ("state",), namespace=NAMESPACE, registry=registry
             ),
+            feed_bytes=counter("feed_bytes", "Feed body bytes received (decompressed)", ()),
+            parse_errors=counter("parse_errors", "Unparseable feed bodies by error class", ("reason",)),
             articles=counter("articles", "Articles per stage and outcome", ("stage", "outcome")),
             duplicates=counter("duplicates", "Suppressed duplicates by kind", ("kind",)),
             tags=counter("tags", "Tags assigned per topic", ("tag",)),

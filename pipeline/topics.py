@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Compaction keeps the latest feed definition per feed id; everything else is a log.
-COMPACTED = frozenset({"feeds"})
+# Compaction keeps the latest feed definition and poller state per feed id; the rest are logs.
+COMPACTED = frozenset({"feeds", "poller-state"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +18,10 @@ class TopicNames:
     @property
     def feeds(self) -> str:
         return self.name("feeds")
+
+    @property
+    def poller_state(self) -> str:
+        return self.name("poller-state")
 
     @property
     def raw(self) -> str:
@@ -45,5 +49,14 @@ class TopicNames:
 
     def all(self) -> dict[str, str]:
         """suffix → full name, for every topic the pipeline owns."""
-        suffixes = ("feeds", "raw", "clean", "unique", "articles", "duplicates", "dead-letter")
+        suffixes = (
+            "feeds",
+            "poller-state",
+            "raw",
+            "clean",
+            "unique",
+            "articles",
+            "duplicates",
+            "dead-letter",
+        )
         return {suffix: self.name(suffix) for suffix in suffixes}

@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 import aiohttp
 
 from pipeline.cleaning.urls import safe_http_url
+from pipeline.clock import Clock, SystemClock
 from pipeline.config import PollerSettings
 from pipeline.errors import FeedGone, FeedRejected, RateLimited, Unavailable
 
@@ -51,12 +52,13 @@ class FetchResult:
 class Fetcher:
     """One aiohttp session per process, built once (see :meth:`open`)."""
 
-    def __init__(self, session: aiohttp.ClientSession, settings: PollerSettings) -> None:
+    def __init__(self, session: aiohttp.ClientSession, settings: PollerSettings, clock: Clock) -> None:
         self._session = session
         self._settings = settings
+        self._clock = clock  # for Retry-After dates
 
     @classmethod
-    def open(cls, settings: PollerSettings) -> Fetcher:
+    def open(cls, settings: PollerSettings, clock: Clock | None = None) -> Fetcher:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.connect_timeout)
         headers = {
             "User-Agent": settings.user_agent,
@@ -65,7 +67,7 @@ class Fetcher:
             "Accept-Encoding": "gzip, deflate",
         }
         session = aiohttp.ClientSession(timeout=timeout, headers=headers, auto_decompress=True)
-        return cls(session, settings)
+        return cls(session, settings, clock or SystemClock())
 
     async def close(self) -> None:
         await self._session.close()
@@ -103,7 +105,7 @@ class Fetcher:
                     current = urljoin(current, resp.headers["Location"])
                     permanent = current if all_permanent else None
                     continue
-                _raise_for_status(resp)
+                _raise_for_status(resp, self._clock.now())
                 body = b"" if resp.status == 304 else await self._read_capped(resp)
                 return FetchResult(
                     url=current,
@@ -136,11 +138,11 @@ def _conditional_headers(validators: Validators) -> dict[str, str]:
     return headers
 
 
-def _raise_for_status(resp: aiohttp.ClientResponse) -> None:
+def _raise_for_status(resp: aiohttp.ClientResponse, now: datetime) -> None:
     status = resp.status
     if status < 400 or status == 304:
         return
-    retry_after = parse_retry_after(resp.headers.get("Retry-After"), datetime.now(UTC))
+    retry_after = parse_retry_after(resp.headers.get("Retry-After"), now)
     if status == 429 or (status == 503 and retry_after is not None):
         raise RateLimited(f"HTTP {status}", retry_after)
     if status == 410:

@@ -1,9 +1,10 @@
-"""The poller service: poll each feed on its schedule, publish raw articles, keep health.
+"""The poller service: poll each owned feed on its schedule, publish raw articles, keep health.
 
-One task per feed, a shared concurrency limit. A feed's validators and body hash are only
-recorded after its articles were published (acknowledged), so a failed publish means the
-next poll fetches the full body again: nothing is lost. Parsing runs in a worker thread so
-a large feed never blocks the event loop.
+Feeds come and go while it runs (``add``/``remove``: the registry assigns them). Per feed:
+fetch (conditional GET) → parse in the parser pool → publish only new or changed entries →
+then, and only then, record validators and entries and save the state, so a failed publish
+means the next poll fetches again in full: nothing is lost. Per-host politeness wraps every
+fetch; scheduling is the pure policy of ``schedule.py``.
 """
 
 from __future__ import annotations
@@ -13,21 +14,24 @@ import contextlib
 import hashlib
 import logging
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Protocol
 
+from pipeline.cleaning.dates import parse_feed_date
 from pipeline.clock import Clock, rfc3339
 from pipeline.config import FeedSettings, PollerSettings
 from pipeline.errors import FeedGone, FetchError, ParseError, Unavailable
 from pipeline.metrics import PipelineMetrics
 from pipeline.models import RawArticle
-from pipeline.poller.fetcher import Fetcher, Validators
-from pipeline.poller.parser import parse_feed
-from pipeline.poller.schedule import next_poll_delay
+from pipeline.poller.fetcher import Fetcher, FetchResult
+from pipeline.poller.parser import ParsedFeed, parse_feed
+from pipeline.poller.politeness import HostLimiter
+from pipeline.poller.schedule import next_poll_at, response_hints
+from pipeline.poller.state import MAX_ENTRY_TIMES, FeedState
 
 log = logging.getLogger("newsflow.poller")
-FEED_STATES = ("healthy", "not-modified", "backing-off", "failing", "gone")
+FEED_STATES = ("new", "healthy", "not-modified", "backing-off", "failing", "gone")
 FAILING_AFTER = 3  # consecutive failures before "backing-off" becomes "failing"
 
 
@@ -37,113 +41,177 @@ class Publisher(Protocol):
         ...
 
 
-@dataclass
-class FeedState:
-    feed: FeedSettings
-    url: str
-    validators: Validators = field(default_factory=Validators)
-    body_hash: str | None = None
-    failures: int = 0
-    state: str = "healthy"
-    last_error: str | None = None
-    polls: int = 0
-    published: int = 0
-    retry_after: float | None = field(default=None, repr=False)
-    # Fingerprints of the entries in the latest published body: re-polls publish only new
-    # or changed entries (dedup still catches anything that slips through).
-    last_entries: frozenset[str] = field(default_factory=frozenset, repr=False)
+class StateStore(Protocol):
+    async def save(self, state: FeedState) -> None:
+        """Persist the state (after each poll); must not raise for transient failures."""
+        ...
+
+
+class FeedParser(Protocol):
+    async def parse(
+        self, body: bytes, headers: Mapping[str, str], *, url: str, feed_id: str, fetched_at: str
+    ) -> ParsedFeed: ...
+
+
+class ThreadParser:
+    """Parse in a worker thread (tests, `newsflow process`); the poller uses the process pool."""
+
+    async def parse(
+        self, body: bytes, headers: Mapping[str, str], *, url: str, feed_id: str, fetched_at: str
+    ) -> ParsedFeed:
+        return await asyncio.to_thread(
+            parse_feed, body, headers, url=url, feed_id=feed_id, fetched_at=fetched_at
+        )
+
+
+class MemoryStore:
+    """Keeps states in a dict (tests, single runs)."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, dict[str, Any]] = {}
+
+    async def save(self, state: FeedState) -> None:
+        self.records[state.feed.id] = state.to_record()
 
 
 class PollerService:
     def __init__(
         self,
-        feeds: Sequence[FeedSettings],
         fetcher: Fetcher,
+        parser: FeedParser,
         publisher: Publisher,
+        store: StateStore,
         metrics: PipelineMetrics,
         settings: PollerSettings,
         clock: Clock,
         rng: random.Random | None = None,
     ) -> None:
-        self.states = [FeedState(feed, feed.url) for feed in feeds]
-        self._fetcher = fetcher
-        self._publisher = publisher
-        self._metrics = metrics
-        self._settings = settings
-        self._clock = clock
+        self.states: dict[str, FeedState] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._fetcher, self._parser, self._publisher, self._store = fetcher, parser, publisher, store
+        self._metrics, self._settings, self._clock = metrics, settings, clock
         self._rng = rng or random.Random()
-        self._limit = asyncio.Semaphore(settings.max_concurrency)
+        self._limiter = HostLimiter(settings.per_host_concurrency, settings.per_host_rate)
+        self._concurrency = asyncio.Semaphore(settings.max_concurrency)
         self._update_gauge()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll every feed until ``stop`` is set."""
-        await asyncio.gather(*(self._feed_loop(state, stop) for state in self.states))
+    # -- ownership ----------------------------------------------------------------------------
+    def add(self, feed: FeedSettings, saved: dict[str, Any] | None = None) -> FeedState:
+        """Own ``feed`` (again): restore its saved state and start polling it when due."""
+        previous = self.states.get(feed.id)
+        if previous is not None and previous.feed == feed:
+            return previous
+        self._cancel(feed.id)
+        state = FeedState.restore(feed, saved if previous is None else previous.to_record())
+        self.states[feed.id] = state
+        self._tasks[feed.id] = asyncio.create_task(self._feed_loop(state), name=f"feed:{feed.id}")
+        self._update_gauge()
+        return state
 
-    async def _feed_loop(self, state: FeedState, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            async with self._limit:
+    async def remove(self, feed_id: str) -> None:
+        task = self._cancel(feed_id)
+        self.states.pop(feed_id, None)
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._update_gauge()
+
+    async def close(self) -> None:
+        for feed_id in list(self._tasks):
+            await self.remove(feed_id)
+
+    def _cancel(self, feed_id: str) -> asyncio.Task[None] | None:
+        task = self._tasks.pop(feed_id, None)
+        if task is not None:
+            task.cancel()
+        return task
+
+    async def _feed_loop(self, state: FeedState) -> None:
+        while True:
+            if state.next_poll is not None:
+                wait = (state.next_poll - self._clock.now()).total_seconds()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            async with self._concurrency, self._limiter.slot(state.host):
                 await self.poll(state)
-            delay = next_poll_delay(
-                state.feed.interval,
-                state.failures,
-                state.retry_after,
-                self._settings,
-                self._rng.random(),
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
 
+    # -- one poll -----------------------------------------------------------------------------
     async def poll(self, state: FeedState) -> None:
-        """Poll one feed once; every outcome is counted and reflected in its state."""
+        """Poll one feed once; every outcome is counted, scheduled and saved."""
         state.polls += 1
-        state.retry_after = None
+        state.last_attempt = self._clock.now()
+        retry_after = None
         try:
             outcome = await self._poll(state)
         except FetchError as exc:
             outcome = exc.outcome
+            retry_after = exc.retry_after if isinstance(exc, Unavailable) else None
             self._failed(state, exc, "gone" if isinstance(exc, FeedGone) else None)
-            if isinstance(exc, Unavailable):
-                state.retry_after = exc.retry_after
         except ParseError as exc:
             outcome = "parse-error"
+            self._metrics.parse_errors.labels(exc.reason).inc()
             self._failed(state, exc, None)
+        state.hints = replace(state.hints, retry_after=retry_after)
+        state.next_poll = next_poll_at(
+            self._clock.now(),
+            state.feed.interval,
+            state.failures,
+            state.schedule_hints(),
+            self._settings,
+            self._rng.random(),
+        )
         self._metrics.feed_fetches.labels(outcome).inc()
         self._update_gauge()
+        await self._store.save(state)
 
     async def _poll(self, state: FeedState) -> str:
         with self._metrics.feed_fetch_seconds.time():
             result = await self._fetcher.fetch(state.url, state.validators)
+        self._metrics.feed_bytes.inc(len(result.body))
+        max_age, expires_in = response_hints(result.headers, self._clock.now())
+        state.hints = replace(state.hints, max_age=max_age, expires_in=expires_in)
         if result.not_modified:
             return self._succeeded(state, "not-modified")
         body_hash = hashlib.sha256(result.body).hexdigest()
         if body_hash == state.body_hash:
             # The server ignored our validators but sent the same bytes: nothing to parse.
             return self._succeeded(state, "unchanged")
-        parsed = await asyncio.to_thread(
-            parse_feed,
+        parsed = await self._parser.parse(
             result.body,
             result.headers,
             url=result.url,
             feed_id=state.feed.id,
             fetched_at=rfc3339(self._clock.now()),
         )
-        fingerprints = [_fingerprint(entry) for entry in parsed.entries]
-        fresh = [
-            e for e, fp in zip(parsed.entries, fingerprints, strict=True) if fp not in state.last_entries
-        ]
+        await self._publish_fresh(state, parsed)
+        self._remember(state, result, body_hash, parsed)
+        return self._succeeded(state, "ok")
+
+    async def _publish_fresh(self, state: FeedState, parsed: ParsedFeed) -> None:
+        fresh = [entry for entry in parsed.entries if _fingerprint(entry) not in state.last_entries]
         await self._publisher.publish(fresh)
         state.published += len(fresh)
         self._metrics.articles.labels("poll", "published").inc(len(fresh))
         self._metrics.articles.labels("poll", "unchanged").inc(len(parsed.entries) - len(fresh))
+        times = [parse_feed_date(entry.published or entry.updated) for entry in fresh]
+        known = [t for t in times if t is not None and t <= self._clock.now()]
+        state.entry_times = tuple(sorted({*state.entry_times, *known}))[-MAX_ENTRY_TIMES:]
+
+    def _remember(self, state: FeedState, result: FetchResult, body_hash: str, parsed: ParsedFeed) -> None:
+        """Only after the publish was acknowledged: the next poll may now be conditional."""
         state.validators, state.body_hash = result.validators, body_hash
-        state.last_entries = frozenset(fingerprints)
-        if result.permanent_redirect:
+        state.last_entries = frozenset(_fingerprint(entry) for entry in parsed.entries)
+        state.hints = replace(
+            state.hints, ttl=parsed.ttl_seconds, skip_hours=parsed.skip_hours, skip_days=parsed.skip_days
+        )
+        if result.permanent_redirect and result.permanent_redirect != state.url:
+            # The fetcher only follows http(s) redirects it could fetch, so the target passed
+            # the same checks as the feed's own URL before we adopt it.
             log.info("feed %s moved permanently to %s", state.feed.id, result.permanent_redirect)
             state.url = result.permanent_redirect
-        return self._succeeded(state, "ok")
 
     def _succeeded(self, state: FeedState, outcome: str) -> str:
-        state.failures, state.last_error = 0, None
+        state.failures, state.last_error, state.last_success = 0, None, self._clock.now()
         state.state = "not-modified" if outcome in ("not-modified", "unchanged") else "healthy"
         return outcome
 
@@ -155,7 +223,7 @@ class PollerService:
 
     def _update_gauge(self) -> None:
         for name in FEED_STATES:
-            self._metrics.feeds.labels(name).set(sum(1 for s in self.states if s.state == name))
+            self._metrics.feeds.labels(name).set(sum(1 for s in self.states.values() if s.state == name))
 
 
 def _fingerprint(entry: RawArticle) -> str:

@@ -12,6 +12,7 @@ their ``required`` lists match ``pipeline/models.py``.
     duplicate     newsflow.duplicate/1     news.duplicates
     alert         newsflow.alert/1         news.alerts
     feed          newsflow.feed/1          news.feeds (compacted)
+    feed-state    newsflow.feed-state/1    news.poller-state (compacted)
     dead-letter   (original bytes)         news.dead-letter
 """
 
@@ -23,11 +24,12 @@ from typing import Any
 
 __all__ = ["SCHEMA_KINDS", "TOPIC_KINDS", "load_schema"]
 
-SCHEMA_KINDS = ("raw", "clean", "article", "duplicate", "alert", "feed", "dead-letter")
+SCHEMA_KINDS = ("raw", "clean", "article", "duplicate", "alert", "feed", "feed-state", "dead-letter")
 
 # Topic suffix (see pipeline.topics.TopicNames) → schema kind of its messages.
 TOPIC_KINDS = {
     "feeds": "feed",
+    "poller-state": "feed-state",
     "raw": "raw",
     "clean": "clean",
     "unique": "clean",

@@ -78,10 +78,11 @@ class Pipeline:
             return response.read().decode()
 
 
-def spawn(role: str, config: Path, logs: Path) -> subprocess.Popen[bytes]:
-    log = (logs / f"{role}.log").open("wb")
+def spawn(name: str, config: Path, logs: Path, role: str | None = None) -> subprocess.Popen[bytes]:
+    """Start `newsflow ROLE` (ROLE defaults to NAME) with its output in LOGS/NAME.log."""
+    log = (logs / f"{name}.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "newsflow", "--config", str(config), role],
+        [sys.executable, "-m", "newsflow", "--config", str(config), role or name],
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=ROOT,

@@ -24,6 +24,7 @@ class Route:
     gzip_bomb: int = 0  # >0: serve this many zero bytes, gzip-encoded
     trickle: float = 0.0  # >0: send the body one byte per `trickle` seconds
     location: str | None = None  # for redirects
+    delay: float = 0.0  # seconds before answering
 
     def payload(self) -> bytes:
         return self.body() if callable(self.body) else self.body
@@ -34,20 +35,24 @@ class Request:
     path: str
     headers: dict[str, str]
     status: int
+    started: float = 0.0  # time.monotonic() when the request arrived
 
 
 class FeedServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = ThreadingHTTPServer((host, 0), self._handler_class())
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def start(self) -> FeedServer:
         self._thread.start()
@@ -61,6 +66,15 @@ class FeedServer:
         with self._lock:
             return [r for r in self.requests if r.path == path]
 
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
     def _record(self, request: Request) -> None:
         with self._lock:
             self.requests.append(request)
@@ -73,11 +87,20 @@ class FeedServer:
                 pass
 
             def do_GET(self) -> None:
-                self._respond(server.routes.get(self.path))
+                self.started = time.monotonic()
+                server._enter()
+                try:
+                    route = server.routes.get(self.path)
+                    if route is not None and route.delay:
+                        time.sleep(route.delay)
+                    self._respond(route)
+                finally:
+                    server._leave()
 
             def send_response(self, code: int, message: str | None = None) -> None:
                 # Recorded before the client can see the response, so tests never race it.
-                server._record(Request(self.path, {k.lower(): v for k, v in self.headers.items()}, code))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                server._record(Request(self.path, headers, code, getattr(self, "started", 0.0)))
                 super().send_response(code, message)
 
             def _respond(self, route: Route | None) -> int:

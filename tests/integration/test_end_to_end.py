@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
 
 import jsonschema
@@ -139,6 +140,11 @@ def test_metrics_respond_and_move(pipeline: Pipeline) -> None:
         + metric(poller, "newsflow_feeds", state="not-modified")
         == 4
     )
+    with urllib.request.urlopen(f"http://127.0.0.1:{pipeline.poller_port}/feeds", timeout=10) as response:
+        health = json.loads(response.read())
+    expected = ["ignores-etag", "repost", "variants-atom", "variants-rss"]
+    assert sorted(feed["id"] for feed in health) == expected
+    assert all(feed["polls"] >= 1 and feed["next_poll"] for feed in health)
     before = metric(poller, "newsflow_feed_fetches_total")
     time.sleep(3)
     assert metric(pipeline.metrics(pipeline.poller_port), "newsflow_feed_fetches_total") > before

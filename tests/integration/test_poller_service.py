@@ -1,5 +1,5 @@
-"""The poller service against a real HTTP server, with a recording publisher standing in
-for Kafka (the component under test is the poller, not the broker)."""
+"""The poller service against a real HTTP server, with a recording publisher and an
+in-memory state store standing in for Kafka (the component under test is the poller)."""
 
 from __future__ import annotations
 
@@ -16,16 +16,18 @@ from pipeline.errors import Unavailable
 from pipeline.metrics import PipelineMetrics
 from pipeline.models import RawArticle
 from pipeline.poller.fetcher import Fetcher
-from pipeline.poller.service import PollerService
+from pipeline.poller.service import MemoryStore, PollerService, ThreadParser
+from pipeline.poller.state import FeedState
 from tests.integration.feedserver import FeedServer, Route
 
 FEED = (
     b'<?xml version="1.0"?><rss version="2.0"><channel><title>Svc</title><link>https://svc.example/</link>'
-    b"<description>x</description>"
+    b"<description>x</description><ttl>30</ttl><skipHours><hour>3</hour><hour>4</hour></skipHours>"
     b"<item><title>One</title><link>https://svc.example/1</link><description>a</description></item>"
     b"<item><title>Two</title><link>https://svc.example/2</link><description>b</description></item>"
     b"</channel></rss>"
 )
+START = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 class RecordingPublisher:
@@ -49,61 +51,121 @@ def server() -> Iterator[FeedServer]:
 
 
 def poll_times(
-    server: FeedServer, publisher: RecordingPublisher, times: int, changes: dict[int, Route] | None = None
-) -> tuple[PollerService, CollectorRegistry]:
-    """Poll ``times`` times; ``changes[n]`` is installed as the feed's route before poll n."""
-    registry = CollectorRegistry()
+    server: FeedServer,
+    publisher: RecordingPublisher,
+    times: int,
+    changes: dict[int, Route] | None = None,
+    store: MemoryStore | None = None,
+) -> tuple[FeedState, CollectorRegistry, MemoryStore]:
+    """Poll ``times`` times, ``changes[n]`` installed as the feed's route before poll n; the
+    clock advances 60 s between polls."""
+    registry, store = CollectorRegistry(), store or MemoryStore()
+    feed = FeedSettings(id="svc", url=server.url("/feed.xml"), interval=60)
+    clock = FakeClock(START)
 
-    async def go() -> PollerService:
-        fetcher = Fetcher.open(PollerSettings())
-        feeds = [FeedSettings(id="svc", url=server.url("/feed.xml"), interval=60)]
+    async def go() -> FeedState:
+        fetcher = Fetcher.open(PollerSettings(), clock)
         service = PollerService(
-            feeds,
             fetcher,
+            ThreadParser(),
             publisher,
+            store,
             PipelineMetrics.create(registry),
             PollerSettings(),
-            FakeClock(datetime(2026, 11, 21, tzinfo=UTC)),
+            clock,
         )
+        state = FeedState.restore(feed, store.records.get("svc"))
         try:
             for n in range(times):
                 if changes and n in changes:
                     server.routes["/feed.xml"] = changes[n]
-                await service.poll(service.states[0])
+                await service.poll(state)
+                clock.advance(60)
         finally:
             await fetcher.close()
-        return service
+        return state
 
-    return asyncio.run(go()), registry
+    return asyncio.run(go()), registry, store
 
 
 def test_second_poll_is_conditional_and_publishes_nothing(server: FeedServer) -> None:
     publisher = RecordingPublisher()
-    service, registry = poll_times(server, publisher, 2)
+    state, registry, _ = poll_times(server, publisher, 2)
     assert [a.title for a in publisher.published] == ["One", "Two"]
     assert [r.status for r in server.requests_for("/feed.xml")] == [200, 304]
     assert registry.get_sample_value("newsflow_feed_fetches_total", {"outcome": "not-modified"}) == 1
-    assert service.states[0].state == "not-modified"
+    assert state.state == "not-modified"
+
+
+def test_feed_hints_shape_the_schedule(server: FeedServer) -> None:
+    state, _, _ = poll_times(server, RecordingPublisher(), 1)
+    assert state.hints.ttl == 1800.0 and state.hints.skip_hours == frozenset({3, 4})
+    assert state.next_poll is not None
+    assert (state.next_poll - START).total_seconds() == pytest.approx(
+        1800.0
+    )  # ttl 30 min beats interval 60 s
 
 
 def test_failed_publish_keeps_no_validators_so_nothing_is_lost(server: FeedServer) -> None:
     publisher = RecordingPublisher(failures=1)
-    service, registry = poll_times(server, publisher, 2)
+    state, registry, _ = poll_times(server, publisher, 2)
     requests = server.requests_for("/feed.xml")
     assert "if-none-match" not in requests[1].headers  # refetched in full after the failure
     assert [a.title for a in publisher.published] == ["One", "Two"]
     assert registry.get_sample_value("newsflow_feed_fetches_total", {"outcome": "unavailable"}) == 1
-    assert service.states[0].failures == 0
+    assert state.failures == 0
+
+
+def test_state_survives_a_restart(server: FeedServer) -> None:
+    publisher = RecordingPublisher()
+    _, _, store = poll_times(server, publisher, 1)
+    restarted_publisher = RecordingPublisher()
+    state, _, _ = poll_times(server, restarted_publisher, 1, store=store)
+    assert server.requests_for("/feed.xml")[-1].headers.get("if-none-match")  # validators restored
+    assert restarted_publisher.published == []
+    assert state.polls == 2
 
 
 def test_broken_feed_backs_off_and_recovers(server: FeedServer) -> None:
     broken = Route(b"<html>not a feed</html>", etag="none")
     publisher = RecordingPublisher()
-    service, registry = poll_times(server, publisher, 3, {0: broken})
-    state = service.states[0]
+    state, registry, _ = poll_times(server, publisher, 3, {0: broken})
     assert state.failures == 3 and state.state == "failing"
-    assert registry.get_sample_value("newsflow_feeds", {"state": "failing"}) == 1
     assert registry.get_sample_value("newsflow_feed_fetches_total", {"outcome": "parse-error"}) == 3
-    service, registry = poll_times(server, publisher, 4, {0: broken, 3: Route(FEED)})
-    assert service.states[0].failures == 0 and service.states[0].state == "healthy"
+    assert registry.get_sample_value("newsflow_parse_errors_total", {"reason": "not-a-feed"}) == 3
+    state, _, _ = poll_times(server, publisher, 4, {0: broken, 3: Route(FEED)})
+    assert state.failures == 0 and state.state == "healthy"
     assert [a.title for a in publisher.published] == ["One", "Two"]
+
+
+def test_backoff_grows_and_is_capped(server: FeedServer) -> None:
+    server.routes["/feed.xml"] = Route(FEED, status=500, etag="none")
+    state, _, _ = poll_times(server, RecordingPublisher(), 12)
+    assert state.failures == 12 and state.state == "failing"
+    assert state.next_poll is not None and state.last_attempt is not None
+    delay = (state.next_poll - state.last_attempt).total_seconds()
+    assert 3 * 3600 <= delay <= 6 * 3600  # 60 s × 2^11 is capped at 6 h (with full jitter ≥ 50 %)
+
+
+def test_retry_after_http_date_is_honoured(server: FeedServer) -> None:
+    server.routes["/feed.xml"] = Route(
+        FEED, status=429, etag="none", headers={"Retry-After": "Fri, 20 Nov 2026 12:00:00 GMT"}
+    )
+    state, registry, _ = poll_times(server, RecordingPublisher(), 1)
+    assert registry.get_sample_value("newsflow_feed_fetches_total", {"outcome": "rate-limited"}) == 1
+    assert state.next_poll is not None and state.next_poll >= datetime(2026, 11, 20, 11, 59, tzinfo=UTC)
+
+
+def test_gone_feed_is_marked_and_still_polled(server: FeedServer) -> None:
+    server.routes["/feed.xml"] = Route(FEED, status=410, etag="none")
+    state, _, _ = poll_times(server, RecordingPublisher(), 2)
+    assert state.state == "gone" and state.next_poll is not None
+    assert len(server.requests_for("/feed.xml")) == 2
+
+
+def test_permanent_redirect_updates_the_url(server: FeedServer) -> None:
+    server.routes["/feed.xml"] = Route(status=301, location="/moved.xml")
+    server.routes["/moved.xml"] = Route(FEED)
+    state, _, _ = poll_times(server, RecordingPublisher(), 2)
+    assert state.url == server.url("/moved.xml")
+    assert len(server.requests_for("/feed.xml")) == 1  # the second poll went straight to the new URL
