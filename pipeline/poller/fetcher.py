@@ -64,7 +64,7 @@ class Fetcher:
             "User-Agent": settings.user_agent,
             "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
             "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
-            "Accept-Encoding": "gzip, deflate",
+            "Accept-Encoding": "gzip, deflate, br",  # br: decoded by aiohttp via Brotli
         }
         session = aiohttp.ClientSession(timeout=timeout, headers=headers, auto_decompress=True)
         return cls(session, settings, clock or SystemClock())

@@ -10,9 +10,12 @@ import gzip
 import hashlib
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import brotli
 
 
 @dataclass
@@ -21,7 +24,8 @@ class Route:
     status: int = 200
     etag: str = "honour"  # honour | ignore (send an ETag, always answer 200) | none
     headers: dict[str, str] = field(default_factory=dict)
-    gzip_bomb: int = 0  # >0: serve this many zero bytes, gzip-encoded
+    gzip_bomb: int = 0  # >0: serve this many zero bytes, gzip-encoded (compressed in streaming)
+    encoding: str | None = None  # "br" or "gzip": compress the body with it
     trickle: float = 0.0  # >0: send the body one byte per `trickle` seconds
     location: str | None = None  # for redirects
     delay: float = 0.0  # seconds before answering
@@ -122,7 +126,13 @@ class FeedServer:
                     self.send_header("ETag", etag)
                     self.end_headers()
                     return 304
+                if route.encoding == "br":
+                    body = brotli.compress(body)
+                elif route.encoding == "gzip":
+                    body = gzip.compress(body)
                 self.send_response(route.status)
+                if route.encoding:
+                    self.send_header("Content-Encoding", route.encoding)
                 for name, value in route.headers.items():
                     self.send_header(name, value)
                 if route.etag != "none":
@@ -134,7 +144,7 @@ class FeedServer:
                 return route.status
 
             def _bomb(self, size: int) -> int:
-                payload = gzip.compress(b"\0" * size, compresslevel=9)
+                payload = _gzip_zeros(size)
                 self.send_response(200)
                 self.send_header("Content-Encoding", "gzip")
                 self.send_header("Content-Length", str(len(payload)))
@@ -155,3 +165,18 @@ class FeedServer:
                     pass
 
         return Handler
+
+
+_BOMBS: dict[int, bytes] = {}
+
+
+def _gzip_zeros(size: int) -> bytes:
+    """gzip of ``size`` zero bytes, built chunk by chunk (1 GiB of zeros is ~1 MiB gzipped)."""
+    if size not in _BOMBS:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        chunk = b"\0" * (1 << 20)
+        parts = [
+            compressor.compress(chunk[: min(len(chunk), size - done)]) for done in range(0, size, len(chunk))
+        ]
+        _BOMBS[size] = b"".join(parts) + compressor.flush()
+    return _BOMBS[size]

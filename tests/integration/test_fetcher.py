@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -56,6 +59,54 @@ def test_decompression_bomb_is_cut_at_the_cap(server: FeedServer) -> None:
     server.routes["/bomb"] = Route(gzip_bomb=64 * 1024 * 1024)  # 64 MiB of zeros, ~64 KiB on the wire
     with pytest.raises(FeedRejected, match="larger than"):
         fetch(server.url("/bomb"), max_body_bytes=1024 * 1024)
+
+
+BOMB_PROBE = """
+import asyncio, resource, sys
+from pipeline.config import PollerSettings
+from pipeline.errors import FeedRejected
+from pipeline.poller.fetcher import Fetcher
+
+def rss_kib():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() // 1024
+
+async def main():
+    fetcher = Fetcher.open(PollerSettings())  # the default cap: 15 MiB decompressed
+    before = rss_kib()
+    try:
+        await fetcher.fetch(sys.argv[1])
+        print("fetched", 0)
+    except FeedRejected as exc:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print("rejected", peak - before, exc)
+    finally:
+        await fetcher.close()
+
+asyncio.run(main())
+"""
+
+
+def test_one_gib_gzip_bomb_is_aborted_with_bounded_memory(server: FeedServer) -> None:
+    server.routes["/gib"] = Route(gzip_bomb=1 << 30)  # 1 GiB of zeros, ~1 MiB on the wire
+    result = subprocess.run(
+        [sys.executable, "-c", BOMB_PROBE, server.url("/gib")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[2],
+    )
+    outcome, growth_kib, *reason = result.stdout.split(maxsplit=2)
+    assert outcome == "rejected", result.stdout + result.stderr
+    assert "larger than" in " ".join(reason)
+    assert int(growth_kib) < 64 * 1024, f"RSS grew by {int(growth_kib) // 1024} MiB"
+
+
+def test_brotli_bodies_are_decoded(server: FeedServer) -> None:
+    server.routes["/br"] = Route(FEED, encoding="br")
+    result = fetch(server.url("/br"))
+    assert result.body == FEED
+    assert "br" in server.requests_for("/br")[0].headers["accept-encoding"]
 
 
 def test_trickling_server_is_cut_off_by_the_total_deadline(server: FeedServer) -> None:
