@@ -4,8 +4,11 @@ in-memory state store standing in for Kafka (the component under test is the pol
 from __future__ import annotations
 
 import asyncio
+import os
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -169,3 +172,31 @@ def test_permanent_redirect_updates_the_url(server: FeedServer) -> None:
     state, _, _ = poll_times(server, RecordingPublisher(), 2)
     assert state.url == server.url("/moved.xml")
     assert len(server.requests_for("/feed.xml")) == 1  # the second poll went straight to the new URL
+
+
+DATA = Path(os.environ.get("NEWSFLOW_DATA", Path(__file__).parents[2].parent / "shared" / "data"))
+SEQUENCES = sorted(DATA.glob("real-feeds/*/poll-sequences/*"))
+
+
+@pytest.mark.skipif(not SEQUENCES, reason=f"shared corpus not found at {DATA} (set NEWSFLOW_DATA)")
+@pytest.mark.parametrize("sequence", SEQUENCES, ids=[path.name for path in SEQUENCES])
+def test_consecutive_real_snapshots_publish_carried_over_items_once(
+    server: FeedServer, sequence: Path
+) -> None:
+    snapshots = [path.read_bytes() for path in sorted(sequence.glob("*.xml"))]
+    publisher = RecordingPublisher()
+    changes = {n: Route(body, etag="none") for n, body in enumerate(snapshots)}
+    state, _, _ = poll_times(server, publisher, len(snapshots), changes)
+    assert state.failures == 0
+    versions: dict[str, set[tuple[str | None, ...]]] = {}
+    for article in publisher.published:
+        versions.setdefault(article.article_key, set()).add(
+            (article.guid, article.link, article.title, article.summary, article.content, article.published)
+        )
+    published = Counter(article.article_key for article in publisher.published)
+    # An item is published again only when it changed (a revision), never merely carried over.
+    assert all(published[key] == len(versions[key]) for key in published), {
+        key: count for key, count in published.items() if count != len(versions[key])
+    }
+    carried = sum(1 for count in published.values() if count == 1)
+    assert carried >= len(published) * 0.5, "most items are carried over unchanged between polls"
