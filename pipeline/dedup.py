@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from pipeline.cleaning.identity import key_kind
 from pipeline.clock import rfc3339
-from pipeline.identity import key_kind
 from pipeline.models import CleanArticle, Duplicate
 
 

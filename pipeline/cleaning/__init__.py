@@ -6,11 +6,11 @@ from datetime import datetime
 
 from pipeline.cleaning.dates import published_at
 from pipeline.cleaning.html import html_to_text, sanitize_html
+from pipeline.cleaning.identity import article_id, content_hash
 from pipeline.cleaning.text import single_line, summarize
 from pipeline.cleaning.urls import canonical_url, safe_http_url
 from pipeline.clock import parse_rfc3339, rfc3339
 from pipeline.errors import InvalidArticle
-from pipeline.identity import article_id, content_hash
 from pipeline.models import CleanArticle, RawArticle
 
 __all__ = ["clean_article"]

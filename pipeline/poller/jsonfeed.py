@@ -1,7 +1,7 @@
 """JSON Feed 1.0/1.1 (https://www.jsonfeed.org/version/1.1/) → raw articles.
 
 Items map to the same ``RawArticle`` fields as RSS/Atom entries and get their keys from
-``pipeline.identity.article_keys``, so an article keeps its identity whichever format a
+``pipeline.cleaning.identity.article_keys``, so an article keeps its identity whichever format a
 publisher serves. JSON Feed text fields are plain text: ``summary`` and ``content_text`` are
 escaped into HTML (the cleaning stage treats summary and content as HTML), titles stay text.
 Decoding uses orjson (C, no recursion beyond its fixed depth limit); a body that is not
@@ -19,11 +19,8 @@ from urllib.parse import urljoin
 
 import orjson
 
-# pipeline.identity cannot be imported before pipeline.cleaning (identity → cleaning.text →
-# cleaning/__init__ → identity): importing the package first keeps this module importable alone.
-import pipeline.cleaning  # noqa: F401
+from pipeline.cleaning.identity import EntryIdentity, article_keys
 from pipeline.errors import ParseError
-from pipeline.identity import EntryIdentity, article_keys
 from pipeline.models import RawArticle
 
 # A "version" member whose value names jsonfeed.org (slashes may be escaped as "\/").
@@ -97,10 +94,19 @@ def _identity(item: Mapping[str, Any], base_url: str) -> EntryIdentity:
     link = _string(item.get("url")) or _string(item.get("external_url"))
     return EntryIdentity(
         guid=_id(item.get("id")),
-        link=urljoin(base_url, link.strip()) if link else None,
+        link=_resolved(base_url, link) if link else None,
         title=_string(item.get("title")),
         body=_content(item) or _string(item.get("summary")),
     )
+
+
+def _resolved(base_url: str, link: str) -> str:
+    """The link made absolute against the feed URL; kept as given when it is no valid URL
+    (cleaning then drops it: only http/https links with a host survive)."""
+    try:
+        return urljoin(base_url, link.strip())
+    except ValueError:  # "http://[::1", hosts invalid under NFKC
+        return link
 
 
 def _id(value: object) -> str | None:

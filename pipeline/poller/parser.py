@@ -42,9 +42,9 @@ from xml.parsers.expat import errors as expat_errors
 import feedparser
 
 from pipeline.cleaning.html import html_to_text
+from pipeline.cleaning.identity import EntryIdentity, article_keys
 from pipeline.cleaning.urls import safe_http_url
 from pipeline.errors import ParseError
-from pipeline.identity import EntryIdentity, article_keys
 from pipeline.models import RawArticle
 from pipeline.poller import jsonfeed
 
@@ -282,6 +282,14 @@ def _as_utf8_xml(text: str) -> bytes:
 # ---- 4-5. feedparser and what its result means ---------------------------------------------------
 
 
+def _joined(base: str, reference: str) -> str:
+    """``reference`` resolved against ``base``; ``base`` when it is not a URL at all."""
+    try:
+        return urljoin(base, reference.strip())
+    except ValueError:  # "http://[::1", NFKC-invalid hosts: urljoin raises on both
+        return base
+
+
 def _expat_error(error: object) -> str | None:
     return error.getMessage() if isinstance(error, xml.sax.SAXParseException) else None
 
@@ -289,7 +297,7 @@ def _expat_error(error: object) -> str | None:
 def _feedparser(body: bytes, text: str, headers: Mapping[str, str], url: str) -> Any:
     if _ENTITY_BYTES.search(body) or _ENTITY_TEXT.search(text):
         raise ParseError("entity-declaration", "feed declares XML entities; rejected before parsing")
-    location = urljoin(url, headers.get("content-location", "").strip())
+    location = _joined(url, headers.get("content-location", ""))
     response_headers = {
         **headers,
         "content-type": "application/xml; charset=utf-8",  # what _as_utf8_xml produces

@@ -76,6 +76,9 @@ def _worker_main(conn: Connection, memory_bytes: int) -> None:
             job = conn.recv()
         except (EOFError, OSError):
             return
+        except MemoryError:  # the body alone did not fit: answer, then make way for a new worker
+            conn.send(("memory", "the body did not fit in the worker's memory"))
+            return
         if job is None:
             return
         reply = _run(job)
@@ -139,9 +142,9 @@ class _Worker:
 class ParserPool:
     """Runs ``parse_feed`` in up to ``max_workers`` processes, each under the given limits.
 
-    Use as ``async with ParserPool() as pool: feed = await pool.parse(...)``, or call
-    :meth:`close` when done. ``parse`` raises ``ParseError`` exactly as ``parse_feed`` does,
-    plus ``parse-timeout``, ``parse-memory`` and ``parse-crashed``.
+    Use it from one event loop, as ``async with ParserPool() as pool: await pool.parse(...)``
+    or calling :meth:`close` when done. ``parse`` raises ``ParseError`` exactly as
+    ``parse_feed`` does, plus ``parse-timeout``, ``parse-memory`` and ``parse-crashed``.
     """
 
     def __init__(
@@ -300,7 +303,8 @@ def _result(reply: Reply) -> ParsedFeed:
     if kind == "error":
         raise ParseError(reply[1], reply[2])
     if kind == "memory":
-        raise ParseError("parse-memory", f"parsing exceeded the worker's memory limit {reply[1]}".strip())
+        detail = f" ({reply[1]})" if reply[1] else ""
+        raise ParseError("parse-memory", f"parsing exceeded the worker's memory limit{detail}")
     if kind == "timeout":
         raise ParseError("parse-timeout", reply[1])
     if kind == "bug":

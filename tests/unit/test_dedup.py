@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 
+from pipeline.cleaning.identity import article_id
 from pipeline.dedup import Fresh, SeenRecord, Suppressed, decide
-from pipeline.identity import article_id
 from pipeline.models import CleanArticle
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -267,6 +267,25 @@ def test_relative_links_resolve_against_content_location(
     assert entry.link == link, name
 
 
+@pytest.mark.parametrize(
+    ("name", "headers"),
+    [
+        ("Content-Location with a broken IPv6 host", {"Content-Location": "http://[::1"}),
+        ("Content-Location invalid under NFKC", {"Content-Location": "http://a\u2100b/"}),
+        ("UTF-7 charset", {"Content-Type": "text/xml; charset=utf-7"}),
+        ("codec that is no text encoding", {"Content-Type": "text/xml; charset=rot13"}),
+        ("absurd charset label", {"Content-Type": "text/xml; charset=" + "x" * 5000}),
+        ("charset label with a NUL", {"Content-Type": "text/xml; charset=utf\x00-8"}),
+        ("mixed-case header names", {"CONTENT-TYPE": "application/rss+xml", "content-LOCATION": "/a/"}),
+    ],
+)
+def test_hostile_response_headers_are_harmless(name: str, headers: dict[str, str]) -> None:
+    [entry] = parse_body(RELATIVE_LINK, headers).entries
+    assert entry.title == "t", name
+    assert entry.link is not None
+    assert entry.link.startswith("https://x.example/"), name
+
+
 # ---- T7: entity amplification, XXE, external DTDs ---------------------------------------------------
 
 
@@ -379,16 +398,9 @@ def test_illegal_characters_never_reach_entries(name: str, title_xml: str, expec
 
 SEEDS = [path.read_bytes()[:4000] for path in FIXTURES]
 HOSTILE = [
-    b"\x00",
-    b"&#0;",
-    b"&#xD800;",
-    b"\xff\xfe",
-    b"\xef\xbb\xbf",
-    b"<",
-    b"&",
-    b"]]>",
-    b"</item>",
-    b"\xc3",
+    *(b"\x00", b"&#0;", b"&#xD800;", b"\xff\xfe", b"\xef\xbb\xbf", b"\xc3"),  # bytes and references
+    *(b"<", b"&", b"]]>", b"</item>", b"</category>", b"<!ENTITY"),  # markup
+    *(b"http://[::1", b' href="//[" ', b"<link>http://[::1</link>"),  # URLs urljoin refuses
 ]
 
 

@@ -8,6 +8,7 @@ poll, colliding entries are told apart by their GUID, or else by their content h
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -57,14 +58,17 @@ def article_keys(entries: Sequence[EntryIdentity], feed_id: str) -> list[str]:
 
     Entries sharing a base key with the same content are reposts and keep the shared key
     (dedup suppresses them); entries sharing it with different content are told apart.
+    Contents are only hashed where keys collide (most feeds have no collision at all).
     """
     bases = [_base_key(entry, feed_id) for entry in entries]
+    counts = Counter(bases)
     contents: dict[str, set[str]] = {}
     for entry, base in zip(entries, bases, strict=True):
-        contents.setdefault(base, set()).add(_digest(entry.title, entry.body))
+        if counts[base] > 1:
+            contents.setdefault(base, set()).add(_digest(entry.title, entry.body))
     keys = []
     for entry, base in zip(entries, bases, strict=True):
-        if len(contents[base]) == 1:
+        if counts[base] == 1 or len(contents[base]) == 1:
             keys.append(base)
             continue
         guid = (entry.guid or "").strip()

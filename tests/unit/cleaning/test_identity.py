@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.identity import EntryIdentity, article_id, article_keys, content_hash, key_kind
+from pipeline.cleaning.identity import EntryIdentity, article_id, article_keys, content_hash, key_kind
 
 
 def entry(
