@@ -16,6 +16,7 @@ import logging
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any, Protocol
 
 from pipeline.cleaning.dates import parse_feed_date
@@ -27,12 +28,16 @@ from pipeline.models import RawArticle
 from pipeline.poller.fetcher import Fetcher, FetchResult
 from pipeline.poller.parser import ParsedFeed, parse_feed
 from pipeline.poller.politeness import HostLimiter
-from pipeline.poller.schedule import next_poll_at, response_hints
+from pipeline.poller.schedule import base_delay, next_poll_at, response_hints
 from pipeline.poller.state import MAX_ENTRY_TIMES, FeedState
 
 log = logging.getLogger("newsflow.poller")
 FEED_STATES = ("new", "healthy", "not-modified", "backing-off", "failing", "gone")
 FAILING_AFTER = 3  # consecutive failures before "backing-off" becomes "failing"
+# Feeds that are due when a poller takes them (new, or overdue after a restart) get their
+# first poll spread over their interval, at most this long: thousands of feeds owned at once
+# must not all be fetched in the same second (a thundering herd that delays every feed).
+MAX_FIRST_POLL_SPREAD = 60.0
 
 
 class Publisher(Protocol):
@@ -103,6 +108,10 @@ class PollerService:
             return previous
         self._cancel(feed.id)
         state = FeedState.restore(feed, saved if previous is None else previous.to_record())
+        now = self._clock.now()
+        if state.next_poll is None or state.next_poll < now:
+            spread = min(base_delay(feed.interval, None, self._settings), MAX_FIRST_POLL_SPREAD)
+            state.next_poll = now + timedelta(seconds=self._rng.uniform(0, spread))
         self.states[feed.id] = state
         self._tasks[feed.id] = asyncio.create_task(self._feed_loop(state), name=f"feed:{feed.id}")
         self._update_gauge()

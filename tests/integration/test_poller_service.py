@@ -200,3 +200,30 @@ def test_consecutive_real_snapshots_publish_carried_over_items_once(
     }
     carried = sum(1 for count in published.values() if count == 1)
     assert carried >= len(published) * 0.5, "most items are carried over unchanged between polls"
+
+
+def test_feeds_taken_at_once_are_spread_over_their_interval(server: FeedServer) -> None:
+    clock = FakeClock(START)
+
+    async def go() -> list[datetime]:
+        fetcher = Fetcher.open(PollerSettings(), clock)
+        service = PollerService(
+            fetcher,
+            ThreadParser(),
+            RecordingPublisher(),
+            MemoryStore(),
+            PipelineMetrics.create(CollectorRegistry()),
+            PollerSettings(min_interval=1),
+            clock,
+        )
+        feeds = [FeedSettings(id=f"f{n}", url=server.url(f"/{n}.xml"), interval=30) for n in range(300)]
+        firsts = [service.add(feed).next_poll for feed in feeds]
+        await service.close()
+        await fetcher.close()
+        return [first for first in firsts if first is not None]
+
+    firsts = asyncio.run(go())
+    offsets = sorted((first - START).total_seconds() for first in firsts)
+    assert len(offsets) == 300 and offsets[0] >= 0 and offsets[-1] <= 30
+    per_second = Counter(int(offset) for offset in offsets)
+    assert max(per_second.values()) <= 30, "no second gets more than ~3x its share of first polls"
