@@ -66,7 +66,13 @@ class Fetcher:
             "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
             "Accept-Encoding": "gzip, deflate, br",  # br: decoded by aiohttp via Brotli
         }
-        session = aiohttp.ClientSession(timeout=timeout, headers=headers, auto_decompress=True)
+        # Our own semaphore and per-host limiter decide concurrency; the connector must not cap
+        # it lower (aiohttp's default is 100), or time waiting for a connection would count
+        # against the fetch deadline.
+        connector = aiohttp.TCPConnector(limit=settings.max_concurrency, limit_per_host=0)
+        session = aiohttp.ClientSession(
+            timeout=timeout, headers=headers, auto_decompress=True, connector=connector
+        )
         return cls(session, settings, clock or SystemClock())
 
     async def close(self) -> None:

@@ -273,8 +273,11 @@ class ParserPool:
 
     async def _wait(self, reader: asyncio.Future[Reply]) -> Reply:
         try:
-            # shield: on timeout the reader thread must run on until the kill ends its read
-            return await asyncio.wait_for(asyncio.shield(reader), self._timeout)
+            # shield: on timeout the reader thread must run on until the kill ends its read.
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # arrives as the result does, and the cancelled feed task would poll on.
+            async with asyncio.timeout(self._timeout):
+                return await asyncio.shield(reader)
         except TimeoutError:
             return ("timeout", f"no result within {self._timeout:g}s; worker killed")
         except Exception as exc:  # EOF or a broken pipe: the worker is gone

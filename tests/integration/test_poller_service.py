@@ -227,3 +227,38 @@ def test_feeds_taken_at_once_are_spread_over_their_interval(server: FeedServer) 
     assert len(offsets) == 300 and offsets[0] >= 0 and offsets[-1] <= 30
     per_second = Counter(int(offset) for offset in offsets)
     assert max(per_second.values()) <= 30, "no second gets more than ~3x its share of first polls"
+
+
+def test_feeds_gauge_follows_owned_feeds_through_their_states(server: FeedServer) -> None:
+    server.routes["/bad.xml"] = Route(status=500, etag="none")
+    registry = CollectorRegistry()
+
+    def gauge(state: str) -> float | None:
+        return registry.get_sample_value("newsflow_feeds", {"state": state})
+
+    async def go() -> None:
+        clock = FakeClock(START)
+        fetcher = Fetcher.open(PollerSettings(), clock)
+        service = PollerService(
+            fetcher,
+            ThreadParser(),
+            RecordingPublisher(),
+            MemoryStore(),
+            PipelineMetrics.create(registry),
+            PollerSettings(),
+            clock,
+        )
+        good = service.add(FeedSettings(id="good", url=server.url("/feed.xml"), interval=600))
+        bad = service.add(FeedSettings(id="bad", url=server.url("/bad.xml"), interval=600))
+        assert gauge("new") == 2
+        await service.poll(good)
+        for _ in range(3):
+            await service.poll(bad)
+        assert (gauge("new"), gauge("healthy"), gauge("failing")) == (0, 1, 1)
+        await service.remove("bad")
+        assert gauge("failing") == 0 and gauge("healthy") == 1
+        await service.close()
+        assert gauge("healthy") == 0
+        await fetcher.close()
+
+    asyncio.run(go())
