@@ -21,6 +21,19 @@ from pipeline.poller.schedule import PollHints, observed_rhythm
 STATE_SCHEMA = "newsflow.feed-state/1"
 MAX_REMEMBERED_ENTRIES = 1000  # bounded: feeds rarely carry more than a few hundred items
 MAX_ENTRY_TIMES = 20
+STATUS_FIELDS = (
+    "url",
+    "state",
+    "failures",
+    "last_error",
+    "last_success",
+    "last_attempt",
+    "next_poll",
+    "polls",
+    "published",
+    "etag",
+    "last_modified",
+)
 
 
 @dataclass
@@ -120,20 +133,8 @@ class FeedState:
 
     def status(self) -> dict[str, Any]:
         """What `newsflow feeds status` and the poller's /feeds endpoint show."""
-        return {
-            "id": self.feed.id,
-            "url": self.url,
-            "state": self.state,
-            "failures": self.failures,
-            "last_error": self.last_error,
-            "last_success": _time(self.last_success),
-            "last_attempt": _time(self.last_attempt),
-            "next_poll": _time(self.next_poll),
-            "polls": self.polls,
-            "published": self.published,
-            "etag": self.validators.etag,
-            "last_modified": self.validators.last_modified,
-        }
+        record = self.to_record()
+        return {"id": self.feed.id, **{name: record[name] for name in STATUS_FIELDS}}
 
 
 def _time(moment: datetime | None) -> str | None:
