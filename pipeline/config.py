@@ -174,18 +174,23 @@ def load_settings(path: Path | None) -> Settings:
         raise ConfigError(describe_validation_error(path, exc)) from None
 
 
-def _read_yaml_mapping(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path, what: str) -> Any:
+    """The parsed YAML of a config or rule file; ``ConfigError`` naming file (and line)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from None
+        raise ConfigError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "?"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}: {where}: invalid YAML: {problem}") from None
+
+
+def _read_yaml_mapping(path: Path) -> dict[str, Any]:
+    data = read_yaml(path, "config file")
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import ValidationError
 
-from pipeline.config import FeedSettings, Settings, describe_validation_error
+from pipeline.config import FeedSettings, Settings, describe_validation_error, read_yaml
 from pipeline.errors import ConfigError
 
 FEED_SCHEMA = "newsflow.feed/1"
@@ -71,12 +71,7 @@ def load_feeds(settings: Settings) -> tuple[FeedSettings, ...]:
 
 
 def read_feeds_file(path: Path) -> list[FeedSettings]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read feeds file: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    data = read_yaml(path, "feeds file")
     entries = data.get("feeds") if isinstance(data, dict) else data
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: expected a list of feeds (or a mapping with 'feeds:')")

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from pipeline.config import read_yaml
 from pipeline.errors import ConfigError
 from pipeline.query import Node, QuerySyntaxError, operands, parse_query
 
@@ -37,13 +36,7 @@ class Taxonomy:
 
 
 def load_taxonomy(path: Path) -> Taxonomy:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read taxonomy: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
-    return taxonomy_from_data(data, str(path))
+    return taxonomy_from_data(read_yaml(path, "taxonomy"), str(path))
 
 
 def taxonomy_from_data(data: Any, source: str = "taxonomy") -> Taxonomy:
