@@ -13,6 +13,7 @@ from agents import cleaning, dedup, tagging
 from agents.context import StageContext
 from agents.dead_letters import DeadLetters
 from agents.topics import declare_topics
+from pipeline.cleaning.boilerplate import BoilerplateRules, default_rules
 from pipeline.clock import Clock
 from pipeline.config import Settings
 from pipeline.metrics import PipelineMetrics
@@ -43,7 +44,13 @@ class NewsflowApp(faust.App):
         return IdempotentTransport(self.conf.broker_producer, self)
 
 
-def create_app(settings: Settings, tagger: Tagger, registry: CollectorRegistry, clock: Clock) -> faust.App:
+def create_app(
+    settings: Settings,
+    tagger: Tagger,
+    registry: CollectorRegistry,
+    clock: Clock,
+    rules: BoilerplateRules | None = None,
+) -> faust.App:
     kafka = settings.kafka
     app = NewsflowApp(
         settings.worker.app_id,
@@ -65,7 +72,7 @@ def create_app(settings: Settings, tagger: Tagger, registry: CollectorRegistry, 
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
     topics = declare_topics(app, TopicNames(kafka.topic_prefix), kafka.partitions)
     ctx = StageContext(topics, DeadLetters(topics.dead_letter, metrics), metrics, clock)
-    cleaning.register(app, ctx)
+    cleaning.register(app, ctx, rules or default_rules(), settings.cleaning.summary_chars)
     dedup.register(app, ctx, kafka.partitions)
     tagging.register(app, ctx, tagger)
     return app

@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("--taxonomy", help="taxonomy file (default: taxonomy_file from the config)")
     process.add_argument("--include-duplicates", action="store_true", help="also print suppressed duplicates")
     process.add_argument("--feed-id", help="feed id to use for every source (default: derived from it)")
+    process.add_argument(
+        "--full-text",
+        action="store_true",
+        help="fetch the page of entries that carry only a summary and use its main text (as the poller does)",
+    )
     process.set_defaults(run=_process)
 
     kafka = commands.add_parser("kafka", help="the local development broker")
@@ -123,6 +128,7 @@ def _poller(args: argparse.Namespace) -> int:
 
 def _process(args: argparse.Namespace) -> int:
     from newsflow.process import run_process
+    from pipeline.cleaning.boilerplate import BoilerplateRules
     from pipeline.tagging import Tagger
 
     if args.feed_id and len(args.sources) > 1:
@@ -135,8 +141,10 @@ def _process(args: argparse.Namespace) -> int:
         settings.poller,
         include_duplicates=args.include_duplicates,
         feed_id=args.feed_id,
+        full_text=args.full_text,
         out=sys.stdout.buffer,
         err=sys.stderr,
+        rules=BoilerplateRules.load(*settings.cleaning.boilerplate_files),
     )
 
 

@@ -23,8 +23,12 @@ from newsflow.kafka_io import KafkaPublisher, check_broker, ensure_topics, new_p
 from newsflow.registry_io import KafkaStateStore, read_compacted, sync_feeds, topic_partitions
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
+from pipeline.fulltext.enrich import FullText
+from pipeline.fulltext.fetch import PageFetcher
+from pipeline.fulltext.guard import AddressPolicy
 from pipeline.metrics import PipelineMetrics
 from pipeline.poller.fetcher import Fetcher
+from pipeline.poller.politeness import HostLimiter
 from pipeline.poller.sandbox import ParserPool
 from pipeline.poller.service import PollerService
 from pipeline.registry import feed_from_record, load_feeds
@@ -104,6 +108,14 @@ async def _run(settings: Settings) -> None:
     poller = settings.poller
     fetcher = Fetcher.open(poller)
     parser = ParserPool(poller.parse_workers, poller.parse_timeout, poller.parse_memory_mb * 1024 * 1024)
+    limiter = HostLimiter(poller.per_host_concurrency, poller.per_host_rate)  # feeds and pages
+    pages = PageFetcher.open(
+        poller,
+        limiter,
+        policy=AddressPolicy.allowing(*poller.page_allow_networks),
+        max_bytes=poller.page_max_bytes,
+    )
+    metrics = PipelineMetrics.create(registry)
     store = KafkaStateStore(
         producer, names.poller_state, await topic_partitions(producer, names.poller_state)
     )
@@ -112,9 +124,11 @@ async def _run(settings: Settings) -> None:
         parser,
         KafkaPublisher(producer, names.raw),
         store,
-        PipelineMetrics.create(registry),
+        metrics,
         poller,
         SystemClock(),
+        limiter=limiter,
+        full_text=FullText(pages, parser, poller, metrics),
     )
     ownership = FeedOwnership(service, settings)
     consumer = AIOKafkaConsumer(
@@ -143,6 +157,7 @@ async def _run(settings: Settings) -> None:
         await service.close()
         await runner.cleanup()
         await parser.close()
+        await pages.close()
         await fetcher.close()
         await producer.stop()
 

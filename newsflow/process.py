@@ -2,7 +2,9 @@
 
 Sources are feed files or http(s) URLs (fetched with the poller's own client). The same
 stage functions as the agents run in the same order; duplicates are printed only with
-``--include-duplicates``, carrying ``duplicate_of`` and ``duplicate_kind``.
+``--include-duplicates``, carrying ``duplicate_of`` and ``duplicate_kind``. With
+``--full-text``, entries that carry only a summary get their page fetched and read as the
+poller does (same SSRF guard, politeness and limits; extraction in a sandboxed process).
 """
 
 from __future__ import annotations
@@ -16,15 +18,23 @@ from typing import IO
 from urllib.parse import urlsplit
 
 import orjson
+from prometheus_client import CollectorRegistry
 
 from pipeline import codec
 from pipeline.chain import Chain, ChainResult
+from pipeline.cleaning.boilerplate import BoilerplateRules
 from pipeline.clock import SystemClock, rfc3339
 from pipeline.config import PollerSettings
 from pipeline.errors import FetchError, InvalidArticle, ParseError
+from pipeline.fulltext.enrich import FullText
+from pipeline.fulltext.fetch import PageFetcher
+from pipeline.fulltext.guard import AddressPolicy
+from pipeline.metrics import PipelineMetrics
 from pipeline.models import RawArticle
 from pipeline.poller.fetcher import Fetcher
 from pipeline.poller.parser import parse_feed
+from pipeline.poller.politeness import HostLimiter
+from pipeline.poller.sandbox import ParserPool
 from pipeline.tagging import Tagger
 
 
@@ -60,8 +70,20 @@ async def _fetch(url: str, settings: PollerSettings) -> tuple[bytes, dict[str, s
     return result.body, result.headers, result.url
 
 
+async def _with_full_text(entries: list[RawArticle], settings: PollerSettings) -> list[RawArticle]:
+    limiter = HostLimiter(settings.per_host_concurrency, settings.per_host_rate)
+    policy = AddressPolicy.allowing(*settings.page_allow_networks)
+    pages = PageFetcher.open(settings, limiter, policy=policy, max_bytes=settings.page_max_bytes)
+    metrics = PipelineMetrics.create(CollectorRegistry())  # counted nowhere: a one-off run
+    try:
+        async with ParserPool(1, settings.parse_timeout, settings.parse_memory_mb * 1024 * 1024) as pool:
+            return await FullText(pages, pool, settings, metrics).enrich("auto", entries)
+    finally:
+        await pages.close()
+
+
 def raw_articles(
-    sources: list[str], settings: PollerSettings, feed_id: str | None
+    sources: list[str], settings: PollerSettings, feed_id: str | None, full_text: bool = False
 ) -> Iterator[RawArticle | SourceError]:
     clock = SystemClock()
     for source in sources:
@@ -77,7 +99,10 @@ def raw_articles(
         except (OSError, FetchError, ParseError) as exc:
             yield SourceError(source, getattr(exc, "strerror", None) or str(exc))
             continue
-        yield from parsed.entries
+        entries = list(parsed.entries)
+        if full_text and entries:
+            entries = asyncio.run(_with_full_text(entries, settings))
+        yield from entries
 
 
 def run_process(
@@ -87,13 +112,15 @@ def run_process(
     *,
     include_duplicates: bool,
     feed_id: str | None,
+    full_text: bool = False,
     out: IO[bytes],
     err: IO[str],
+    rules: BoilerplateRules | None = None,
 ) -> int:
     """Print one JSON line per article; return the exit code (1 if any source failed)."""
-    chain = Chain(tagger, SystemClock())
+    chain = Chain(tagger, SystemClock(), rules)
     failed = False
-    for item in raw_articles(sources, settings, feed_id):
+    for item in raw_articles(sources, settings, feed_id, full_text):
         if isinstance(item, SourceError):
             print(f"newsflow: {item.source}: {item.reason}", file=err)
             failed = True

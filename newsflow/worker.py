@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from agents.app import FAUST_DATA_DIR, create_app
 from newsflow.kafka_io import check_broker, ensure_topics
+from pipeline.cleaning.boilerplate import BoilerplateRules
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
 from pipeline.tagging import Tagger
@@ -21,6 +22,7 @@ log = logging.getLogger("newsflow.worker")
 
 def run_worker(settings: Settings, taxonomy: Taxonomy, loglevel: str = "info") -> None:
     """Check the broker, create missing topics, then hand the loop to Faust until stopped."""
+    rules = BoilerplateRules.load(*settings.cleaning.boilerplate_files)  # ConfigError: exit 2
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(check_broker(settings.kafka.servers))
@@ -28,6 +30,6 @@ def run_worker(settings: Settings, taxonomy: Taxonomy, loglevel: str = "info") -
     if not taxonomy.topics:
         log.warning("no taxonomy configured (taxonomy_file): articles will carry no tags")
     Path(FAUST_DATA_DIR).mkdir(parents=True, exist_ok=True)
-    app = create_app(settings, Tagger(taxonomy), CollectorRegistry(), SystemClock())
+    app = create_app(settings, Tagger(taxonomy), CollectorRegistry(), SystemClock(), rules)
     worker = faust.Worker(app, loglevel=loglevel, loop=loop, quiet=True)
     worker.execute_from_commandline()

@@ -7,9 +7,10 @@ Every key can be overridden by an environment variable: ``NEWSFLOW_<SECTION>__<K
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
@@ -59,11 +60,17 @@ class KafkaSettings(_Frozen):
 LOCAL_BROKER = "127.0.0.1:19092"
 
 
+FullTextMode = Literal["auto", "always", "never"]
+
+
 class FeedSettings(_Frozen):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
     url: str
     interval: Duration = 300.0
     title: str | None = None
+    # Fetch each new article's page and extract its main text: "auto" when the entry carries
+    # only a summary (see poller.full_text_below_chars), "always", or "never".
+    full_text: FullTextMode = "auto"
 
     @field_validator("url")
     @classmethod
@@ -93,6 +100,20 @@ class PollerSettings(_Frozen):
     parse_memory_mb: int = Field(default=512, ge=64)
     # A dead poller's feeds move to the others after this long without its heartbeat.
     session_timeout: Duration = 10.0
+    # Full text (feeds with full_text: auto|always): an entry whose text is shorter than this
+    # is taken for a summary, and its page is fetched (same timeout and politeness as feeds).
+    full_text_below_chars: int = Field(default=1000, ge=0)
+    page_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)  # decompressed
+    # TESTS ONLY: networks a page fetch may reach although they are not public (SSRF guard).
+    page_allow_networks: tuple[str, ...] = ()
+
+    @field_validator("page_allow_networks")
+    @classmethod
+    def _networks(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        for network in networks:
+            ipaddress.ip_network(network)  # ValueError names the bad one
+        return networks
+
     metrics_port: int | None = None  # default: metrics.port + 1
 
 
@@ -104,6 +125,13 @@ class WorkerSettings(_Frozen):
 
 class MetricsSettings(_Frozen):
     port: int = Field(default=9464, ge=0, le=65535)
+
+
+class CleaningSettings(_Frozen):
+    # Extra boilerplate rule files, merged with the shipped defaults
+    # (pipeline/cleaning/boilerplate.yaml shows the format).
+    boilerplate_files: tuple[Path, ...] = ()
+    summary_chars: int = Field(default=400, ge=50)
 
 
 class StorageSettings(_Frozen):
@@ -123,6 +151,7 @@ class Settings(BaseSettings):
     opml_file: Path | None = None  # an OPML subscription list
     taxonomy_file: Path | None = None
     alerts_file: Path | None = None
+    cleaning: CleaningSettings = CleaningSettings()
     storage: StorageSettings = StorageSettings()
     metrics: MetricsSettings = MetricsSettings()
     poller: PollerSettings = PollerSettings()
@@ -167,6 +196,10 @@ def load_settings(path: Path | None) -> Settings:
         for key in ("taxonomy_file", "alerts_file", "feeds_file", "opml_file"):
             if isinstance(data.get(key), str):
                 data[key] = str(base / data[key])
+        cleaning = data.get("cleaning")
+        if isinstance(cleaning, dict) and isinstance(cleaning.get("boilerplate_files"), list):
+            files = cleaning["boilerplate_files"]
+            cleaning["boilerplate_files"] = [str(base / f) if isinstance(f, str) else f for f in files]
         data["config_file"] = str(path)
     try:
         return Settings(**data)

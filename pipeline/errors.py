@@ -8,7 +8,9 @@
         ├── Unavailable        transient (network, 5xx): retry later with capped backoff
         │   └── RateLimited    the server asked us to slow down (429/503 + Retry-After)
         └── FeedRejected       permanent for this response (4xx, too large, bad scheme, …):
-            └── FeedGone       410 Gone: the publisher retired the feed
+            ├── FeedGone       410 Gone: the publisher retired the feed
+            └── ForbiddenDestination   (pipeline/fulltext/guard.py) a page fetch would have
+                                       connected to a non-public address (SSRF guard)
 
 Anything else raised from pipeline code is a bug. Agents still dead-letter the message
 (Faust would otherwise ack and lose it) but log it loudly and count it separately.

@@ -32,6 +32,9 @@ class PipelineMetrics:
     feed_bytes: Counter
     # counter: feed bodies that could not be parsed, by bounded error class (ParseError.reason)
     parse_errors: Counter
+    # counter: article-page fetches for full text, by outcome (ok, no-main-text, fetch-<class>,
+    # parse-timeout/-memory/-crashed); anything but ok means the feed's own text was used
+    fulltext_fetches: Counter
     # counter: articles per stage (poll, cleaning, dedup, tagging) and outcome (published,
     # unchanged, passed, unique, revision, duplicate, dead-lettered)
     articles: Counter
@@ -64,6 +67,9 @@ class PipelineMetrics:
             ),
             feed_bytes=counter("feed_bytes", "Feed body bytes received (decompressed)", ()),
             parse_errors=counter("parse_errors", "Unparseable feed bodies by error class", ("reason",)),
+            fulltext_fetches=counter(
+                "fulltext_fetches", "Article-page fetches for full text by outcome", ("outcome",)
+            ),
             articles=counter("articles", "Articles per stage and outcome", ("stage", "outcome")),
             duplicates=counter("duplicates", "Suppressed duplicates by kind", ("kind",)),
             tags=counter("tags", "Tags assigned per topic", ("tag",)),

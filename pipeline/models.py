@@ -48,6 +48,11 @@ class RawArticle(_Message):
     categories: tuple[str, ...] = ()
     published: str | None = None  # raw date string, parsed by the cleaning stage
     updated: str | None = None
+    # Full text, when the poller fetched the article page (feeds with full_text: auto|always).
+    page_url: str | None = None
+    page_canonical_url: str | None = None  # the canonical page an AMP page names
+    page_text: str | None = None  # the page's main text, paragraphs separated by a blank line
+    page_error: str | None = None  # why the page could not be used; the feed's text is used
 
 
 class TagMatch(_Message):

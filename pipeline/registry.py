@@ -40,6 +40,7 @@ def feed_record(feed: FeedSettings) -> dict[str, Any]:
         "url": feed.url,
         "interval_seconds": feed.interval,
         "title": feed.title,
+        "full_text": feed.full_text,
     }
 
 
@@ -49,7 +50,11 @@ def feed_from_record(record: dict[str, Any]) -> FeedSettings:
         raise ValueError(f"not a {FEED_SCHEMA} record")
     try:
         return FeedSettings(
-            id=record["id"], url=record["url"], interval=record["interval_seconds"], title=record.get("title")
+            id=record["id"],
+            url=record["url"],
+            interval=record["interval_seconds"],
+            title=record.get("title"),
+            full_text=record.get("full_text", "auto"),
         )
     except (KeyError, ValidationError) as exc:
         raise ValueError(f"invalid feed record: {exc}") from None
@@ -140,7 +145,13 @@ def to_opml(feeds: list[FeedSettings] | tuple[FeedSettings, ...], title: str = "
 def feeds_yaml(feeds: list[FeedSettings]) -> str:
     """A feeds file (``feeds_file:``) for these feeds."""
     entries = [
-        {"id": f.id, "url": f.url, "interval": f"{f.interval:g}s", **({"title": f.title} if f.title else {})}
+        {
+            "id": f.id,
+            "url": f.url,
+            "interval": f"{f.interval:g}s",
+            **({"title": f.title} if f.title else {}),
+            **({"full_text": f.full_text} if f.full_text != "auto" else {}),
+        }
         for f in feeds
     ]
     return yaml.safe_dump({"feeds": entries}, sort_keys=False, allow_unicode=True)

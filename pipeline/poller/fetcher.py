@@ -1,9 +1,13 @@
-"""Our own HTTP client for feeds: feedparser never fetches anything itself.
+"""Our own HTTP client for feeds and article pages: feedparser never fetches anything itself.
 
 Guarantees (DESIGN §6): a total deadline for the whole fetch, redirects included, so a
 trickling server is cut off; a cap on the *decompressed* body counted while streaming;
 redirects followed by us (at most ``max_redirects`` hops, http/https only); conditional GET.
 Failures are classified into the ``FetchError`` tree so the scheduler knows what to do.
+
+Feeds are fetched unguarded (operators configure them, often on internal hosts). Article pages
+(pipeline/fulltext/fetch.py) pass an ``AddressPolicy``: every connection is then checked by
+``AddressGuard`` at connect time, and a refusal becomes ``ForbiddenDestination``.
 """
 
 from __future__ import annotations
@@ -16,14 +20,20 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 
 from pipeline.cleaning.urls import safe_http_url
 from pipeline.clock import Clock, SystemClock
 from pipeline.config import PollerSettings
 from pipeline.errors import FeedGone, FeedRejected, RateLimited, Unavailable
+from pipeline.fulltext.guard import AddressGuard, AddressPolicy, ForbiddenDestination, RefusedAddress
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _PERMANENT = {301, 308}
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,28 +62,58 @@ class FetchResult:
 class Fetcher:
     """One aiohttp session per process, built once (see :meth:`open`)."""
 
-    def __init__(self, session: aiohttp.ClientSession, settings: PollerSettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: PollerSettings,
+        clock: Clock,
+        *,
+        max_bytes: int | None = None,
+    ) -> None:
         self._session = session
         self._settings = settings
         self._clock = clock  # for Retry-After dates
+        self._max_bytes = settings.max_body_bytes if max_bytes is None else max_bytes
 
     @classmethod
-    def open(cls, settings: PollerSettings, clock: Clock | None = None) -> Fetcher:
+    def open(
+        cls,
+        settings: PollerSettings,
+        clock: Clock | None = None,
+        *,
+        accept: str = FEED_ACCEPT,
+        address_policy: AddressPolicy | None = None,
+        resolver: AbstractResolver | None = None,
+        max_bytes: int | None = None,
+    ) -> Fetcher:
+        """A fetcher with its own session; ``address_policy`` turns the SSRF guard on.
+
+        ``resolver`` replaces aiohttp's DNS resolver (tests use a stub); with a policy, what it
+        answers is checked like any other address.
+        """
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.connect_timeout)
         headers = {
             "User-Agent": settings.user_agent,
-            "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
-            "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+            "Accept": accept,
             "Accept-Encoding": "gzip, deflate, br",  # br: decoded by aiohttp via Brotli
         }
         # Our own semaphore and per-host limiter decide concurrency; the connector must not cap
         # it lower (aiohttp's default is 100), or time waiting for a connection would count
         # against the fetch deadline.
-        connector = aiohttp.TCPConnector(limit=settings.max_concurrency, limit_per_host=0)
-        session = aiohttp.ClientSession(
-            timeout=timeout, headers=headers, auto_decompress=True, connector=connector
+        connector = aiohttp.TCPConnector(
+            limit=settings.max_concurrency,
+            limit_per_host=0,
+            resolver=resolver,
+            socket_factory=AddressGuard(address_policy) if address_policy is not None else None,
         )
-        return cls(session, settings, clock or SystemClock())
+        session = aiohttp.ClientSession(
+            timeout=timeout,
+            headers=headers,
+            auto_decompress=True,
+            connector=connector,
+            trust_env=False,  # no proxy from the environment: it would bypass the address guard
+        )
+        return cls(session, settings, clock or SystemClock(), max_bytes=max_bytes)
 
     async def close(self) -> None:
         await self._session.close()
@@ -85,6 +125,12 @@ class Fetcher:
                 result = await self._follow(url, validators)
         except TimeoutError:
             raise Unavailable(f"no complete response within {self._settings.timeout:g}s") from None
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, RefusedAddress):
+                raise ForbiddenDestination(f"refused non-public address {exc.os_error.address}") from None
+            raise Unavailable(f"network error: {type(exc).__name__}: {exc}") from None
+        except aiohttp.InvalidURL as exc:  # e.g. a non-canonical IPv4 literal such as 127.1
+            raise FeedRejected(f"invalid URL {str(exc)[:200]!r}") from None
         except aiohttp.ClientError as exc:
             raise Unavailable(f"network error: {type(exc).__name__}: {exc}") from None
         return FetchResult(
@@ -124,7 +170,7 @@ class Fetcher:
         raise FeedRejected(f"more than {self._settings.max_redirects} redirects")
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
-        cap = self._settings.max_body_bytes
+        cap = self._max_bytes
         chunks: list[bytes] = []
         size = 0
         async for chunk in resp.content.iter_chunked(64 * 1024):

@@ -41,6 +41,7 @@ from xml.parsers.expat import errors as expat_errors
 
 import feedparser
 
+from pipeline.cleaning.boilerplate import NO_RULES
 from pipeline.cleaning.html import html_to_text
 from pipeline.cleaning.identity import EntryIdentity, article_keys
 from pipeline.cleaning.urls import safe_http_url
@@ -373,7 +374,7 @@ def _text(value: object, detail: Mapping[str, Any] | None) -> str | None:
     if not text:
         return None
     if detail and detail.get("type") in _HTML_TYPES:
-        return html_to_text(text)
+        return html_to_text(text, NO_RULES)  # a title is never boilerplate
     return text
 
 

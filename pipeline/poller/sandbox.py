@@ -1,6 +1,7 @@
-"""``parse_feed`` in worker processes under a memory limit and a wall-clock deadline.
+"""``parse_feed`` (and article-page extraction) in worker processes under a memory limit
+and a wall-clock deadline.
 
-Feeds are hostile input (DESIGN §6). ``parse_feed`` rejects the known amplification tricks
+Feeds and pages are hostile input (DESIGN §6). ``parse_feed`` rejects the known amplification tricks
 before parsing; this pool is the second line, for whatever is not known yet:
 
 - **Memory:** each worker sets ``RLIMIT_AS`` (address space, default 512 MiB) once it has
@@ -38,10 +39,13 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pipeline.errors import ParseError
 from pipeline.poller.parser import ParsedFeed, parse_feed
+
+if TYPE_CHECKING:
+    from pipeline.fulltext.extract import ExtractedPage
 
 log = logging.getLogger("newsflow.poller.sandbox")
 
@@ -50,8 +54,9 @@ DEFAULT_TIMEOUT: Final = 10.0
 _JOIN_SECONDS: Final = 5.0
 _START_SECONDS: Final = 60.0
 
-# A job is (body, headers, url, feed_id, fetched_at); a reply is one of
-#   ("ok", ParsedFeed) | ("error", reason, detail) | ("memory", detail) | ("bug", detail)
+# A job is ("feed", body, headers, url, feed_id, fetched_at) or ("page", body, headers, url);
+# a reply is one of ("ok", ParsedFeed | ExtractedPage) | ("error", reason, detail)
+#   | ("memory", detail) | ("bug", detail)
 # Replies are plain tuples: ParseError does not survive pickling with its reason intact.
 Reply = tuple[Any, ...]
 _REUSABLE: Final = frozenset({"ok", "error", "bug"})  # replies after which a worker is still sound
@@ -98,15 +103,25 @@ def _limit_address_space(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _run(job: tuple[bytes, dict[str, str], str, str, str]) -> Reply:
-    body, headers, url, feed_id, fetched_at = job
+Job = tuple[Any, ...]
+
+
+def _run(job: Job) -> Reply:
     try:
+        if job[0] == "page":
+            # Imported by the first page job: the extractors (and numpy under them) add
+            # ~150 MB of address space that a feed-only worker should not carry.
+            from pipeline.fulltext.extract import decode_html, extract_page
+
+            _kind, body, headers, url = job
+            return ("ok", extract_page(decode_html(body, headers.get("content-type")), url))
+        _kind, body, headers, url, feed_id, fetched_at = job
         return ("ok", parse_feed(body, headers, url=url, feed_id=feed_id, fetched_at=fetched_at))
     except ParseError as exc:
         return ("error", exc.reason, exc.detail)
     except MemoryError as exc:
         return ("memory", str(exc)[:200])
-    except Exception as exc:  # a bug in parse_feed: reported, and the worker stays usable
+    except Exception as exc:  # a bug in our code: reported, and the worker stays usable
         return ("bug", f"{type(exc).__name__}: {exc}"[:300])
 
 
@@ -118,7 +133,7 @@ class _Worker:
     process: BaseProcess
     conn: Connection
 
-    def call(self, job: tuple[bytes, dict[str, str], str, str, str]) -> Reply:
+    def call(self, job: Job) -> Reply:
         """Send one job and wait for its reply (runs in a pool thread)."""
         self.conn.send(job)
         reply: Reply = self.conn.recv()
@@ -192,17 +207,24 @@ class ParserPool:
         self, body: bytes, headers: Mapping[str, str], *, url: str, feed_id: str, fetched_at: str
     ) -> ParsedFeed:
         """``parse_feed`` in a worker process; raises ``ParseError`` (see the class doc)."""
+        parsed: ParsedFeed = _result(await self._run(("feed", body, dict(headers), url, feed_id, fetched_at)))
+        return parsed
+
+    async def extract(self, body: bytes, headers: Mapping[str, str], *, url: str) -> ExtractedPage:
+        """An article page's main text, read in a worker process; ``ParseError`` as ``parse``."""
+        page: ExtractedPage = _result(await self._run(("page", body, dict(headers), url)))
+        return page
+
+    async def _run(self, job: Job) -> Reply:
         if self._closed:
             raise RuntimeError("ParserPool is closed")
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._max_workers)
-        job = (body, dict(headers), url, feed_id, fetched_at)
         async with self._slots:
             if self._closed:
                 raise RuntimeError("ParserPool is closed")
             worker = await self._acquire()
-            reply = await self._call(worker, job)
-        return _result(reply)
+            return await self._call(worker, job)
 
     async def close(self) -> None:
         """Wait for running parses, then stop every worker and the pool's threads."""
@@ -252,7 +274,7 @@ class ParserPool:
         # limit below what the interpreter needs, no processes left) that must be seen.
         raise RuntimeError(f"a parser worker failed to start (exit code {process.exitcode})")
 
-    async def _call(self, worker: _Worker, job: tuple[bytes, dict[str, str], str, str, str]) -> Reply:
+    async def _call(self, worker: _Worker, job: Job) -> Reply:
         """Run one job on ``worker``; every outcome but a clean reply retires the worker."""
         self._busy.add(worker)
         reader = asyncio.get_running_loop().run_in_executor(self._threads, worker.call, job)
@@ -298,11 +320,10 @@ class ParserPool:
         await asyncio.get_running_loop().run_in_executor(self._threads, worker.reap)
 
 
-def _result(reply: Reply) -> ParsedFeed:
+def _result(reply: Reply) -> Any:
     kind = reply[0]
     if kind == "ok":
-        parsed: ParsedFeed = reply[1]
-        return parsed
+        return reply[1]
     if kind == "error":
         raise ParseError(reply[1], reply[2])
     if kind == "memory":
@@ -311,5 +332,5 @@ def _result(reply: Reply) -> ParsedFeed:
     if kind == "timeout":
         raise ParseError("parse-timeout", reply[1])
     if kind == "bug":
-        log.error("parse_feed raised an unexpected exception in a worker: %s", reply[1])
+        log.error("a worker job raised an unexpected exception: %s", reply[1])
     raise ParseError("parse-crashed", reply[1])

@@ -16,6 +16,9 @@ TEXT_CASES = [
     ("nested blocks", "<div><div><p>Deep</p></div>tail</div>", "Deep\n\ntail"),
     ("list items", "<ul><li>a</li><li>b</li></ul>", "a\n\nb"),
     ("empty", "", ""),
+    ("nested dropped elements", "<form><button>Go</button><p>In form</p></form><p>Text</p>", "Text"),
+    ("boilerplate line dropped", "<p>Text</p><p>Advertisement</p>", "Text"),
+    ("widget dropped", '<p>Text</p><div class="share-tools"><a href="x">Share</a></div>', "Text"),
 ]
 
 

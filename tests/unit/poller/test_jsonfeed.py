@@ -52,6 +52,11 @@ def test_fixture_maps_every_field() -> None:
         "categories": ("world", "diplomacy"),
         "published": "2026-11-20T08:00:00Z",
         "updated": "2026-11-20T09:30:00Z",
+        # the poller's full-text step fills these later, not the parser
+        "page_url": None,
+        "page_canonical_url": None,
+        "page_text": None,
+        "page_error": None,
     }
     assert ceasefire.article_key == "https://json.example/world/ceasefire"
     assert (markets.guid, markets.link) == ("42", "https://elsewhere.example/markets")
