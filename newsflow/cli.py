@@ -145,6 +145,7 @@ def _process(args: argparse.Namespace) -> int:
         out=sys.stdout.buffer,
         err=sys.stderr,
         rules=BoilerplateRules.load(*settings.cleaning.boilerplate_files),
+        summary_chars=settings.cleaning.summary_chars,
     )
 
 

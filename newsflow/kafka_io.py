@@ -94,6 +94,7 @@ def new_producer(servers: str) -> AIOKafkaProducer:
 # bigger (bodies may be 15 MiB), so oversized entries lose their full content, never the entry.
 MAX_MESSAGE_BYTES = 900_000
 _TRIMMED_SUMMARY_CHARS = 20_000
+_TRIMMED_PAGE_TEXT_CHARS = 100_000  # ≤ 400 KB even in 4-byte UTF-8
 
 
 def encode_bounded(article: RawArticle) -> bytes:
@@ -109,6 +110,7 @@ def encode_bounded(article: RawArticle) -> bytes:
             "content": None,
             "summary": (article.summary or "")[:_TRIMMED_SUMMARY_CHARS],
             "title": (article.title or "")[:2_000],
+            "page_text": article.page_text[:_TRIMMED_PAGE_TEXT_CHARS] if article.page_text else None,
         }
     )
     return codec.encode(trimmed)

@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 
 from pipeline import codec
 from pipeline.chain import Chain, ChainResult
+from pipeline.cleaning import SUMMARY_CHARS
 from pipeline.cleaning.boilerplate import BoilerplateRules
 from pipeline.clock import SystemClock, rfc3339
 from pipeline.config import PollerSettings
@@ -116,9 +117,10 @@ def run_process(
     out: IO[bytes],
     err: IO[str],
     rules: BoilerplateRules | None = None,
+    summary_chars: int = SUMMARY_CHARS,
 ) -> int:
     """Print one JSON line per article; return the exit code (1 if any source failed)."""
-    chain = Chain(tagger, SystemClock(), rules)
+    chain = Chain(tagger, SystemClock(), rules, summary_chars)
     failed = False
     for item in raw_articles(sources, settings, feed_id, full_text):
         if isinstance(item, SourceError):

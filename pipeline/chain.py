@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from pipeline.cleaning import BoilerplateRules, clean_article
+from pipeline.cleaning import SUMMARY_CHARS, BoilerplateRules, clean_article
 from pipeline.clock import Clock
 from pipeline.dedup import SeenRecord, Suppressed, decide
 from pipeline.errors import InvalidArticle
@@ -29,14 +29,21 @@ class Rejected:
 class Chain:
     """Clean, deduplicate (state kept in memory) and tag raw articles."""
 
-    def __init__(self, tagger: Tagger, clock: Clock, rules: BoilerplateRules | None = None) -> None:
+    def __init__(
+        self,
+        tagger: Tagger,
+        clock: Clock,
+        rules: BoilerplateRules | None = None,
+        summary_chars: int = SUMMARY_CHARS,
+    ) -> None:
         self._tagger = tagger
         self._clock = clock
         self._rules = rules
+        self._summary_chars = summary_chars
         self._seen: dict[str, SeenRecord] = {}
 
     def process(self, raw: RawArticle) -> ChainResult:
-        clean = clean_article(raw, self._rules)
+        clean = clean_article(raw, self._rules, self._summary_chars)
         decision = decide(clean, self._seen.get(clean.article_key), self._clock.now())
         self._seen[clean.article_key] = decision.record
         if isinstance(decision, Suppressed):

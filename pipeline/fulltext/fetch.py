@@ -56,6 +56,9 @@ class PageFetcher:
             address_policy=policy,
             resolver=resolver,
             max_bytes=max_bytes,
+            # 0 = no connector cap: pages in flight are bounded by the polls in flight times
+            # the pages per poll, and waiting for a connection would eat the fetch deadline.
+            max_connections=0,
         )
         return cls(fetcher, limiter)
 

@@ -85,6 +85,7 @@ class Fetcher:
         address_policy: AddressPolicy | None = None,
         resolver: AbstractResolver | None = None,
         max_bytes: int | None = None,
+        max_connections: int | None = None,
     ) -> Fetcher:
         """A fetcher with its own session; ``address_policy`` turns the SSRF guard on.
 
@@ -101,7 +102,7 @@ class Fetcher:
         # it lower (aiohttp's default is 100), or time waiting for a connection would count
         # against the fetch deadline.
         connector = aiohttp.TCPConnector(
-            limit=settings.max_concurrency,
+            limit=settings.max_concurrency if max_connections is None else max_connections,
             limit_per_host=0,
             resolver=resolver,
             socket_factory=AddressGuard(address_policy) if address_policy is not None else None,
@@ -131,6 +132,8 @@ class Fetcher:
             raise Unavailable(f"network error: {type(exc).__name__}: {exc}") from None
         except aiohttp.InvalidURL as exc:  # e.g. a non-canonical IPv4 literal such as 127.1
             raise FeedRejected(f"invalid URL {str(exc)[:200]!r}") from None
+        except (ValueError, UnicodeError) as exc:  # URLs yarl/urljoin/IDNA cannot read ("http://[::1/")
+            raise FeedRejected(f"invalid URL: {type(exc).__name__}: {str(exc)[:200]}") from None
         except aiohttp.ClientError as exc:
             raise Unavailable(f"network error: {type(exc).__name__}: {exc}") from None
         return FetchResult(

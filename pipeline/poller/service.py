@@ -176,6 +176,13 @@ class PollerService:
             outcome = "parse-error"
             self._metrics.parse_errors.labels(exc.reason).inc()
             self._failed(state, exc, None)
+        except Exception as exc:
+            # A bug. Raising would end this feed's task silently (nobody awaits it until the
+            # feed is removed) and the feed would never be polled again: log it with its
+            # traceback, count it, and keep the feed on its backoff schedule instead.
+            log.exception("feed %s: unexpected error while polling", state.feed.id)
+            outcome = "bug"
+            self._failed(state, exc, None)
         state.hints = replace(state.hints, retry_after=retry_after)
         state.next_poll = next_poll_at(
             self._clock.now(),

@@ -70,6 +70,9 @@ def feed(server: FeedServer) -> bytes:
         ("Missing page", server.url("/articles/missing.html"), "<description>Gone.</description>"),
         ("AMP link", server.url("/amp/story.html"), "<description>AMP.</description>"),
         ("Redirect to a private address", server.url("/articles/evil.html"), "<description>x</description>"),
+        ("Malformed redirect", server.url("/articles/broken.html"), "<description>y</description>"),
+        ("Unreadable link", "http://a..b/story", "<description>z</description>"),
+        ("AMP pointing home", server.url("/amp/home.html"), "<description>h</description>"),
     ]
     body = "".join(
         f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>{extra}</item>"
@@ -92,6 +95,8 @@ def server() -> Iterator[FeedServer]:
         article_page("AMP story", canonical=server.url("/world/story.html"), amp=True)
     )
     server.routes["/articles/evil.html"] = Route(status=302, location="http://127.0.0.2:9/")
+    server.routes["/articles/broken.html"] = Route(status=302, location="http://[::1/")
+    server.routes["/amp/home.html"] = Route(article_page("AMP home", canonical=server.url("/"), amp=True))
     yield server
     server.stop()
 
@@ -104,8 +109,12 @@ class RecordingPublisher:
         self.published.extend(articles)
 
 
-def poll_once(server: FeedServer, mode: FullTextMode) -> tuple[dict[str, RawArticle], CollectorRegistry]:
-    settings = PollerSettings(page_allow_networks=("127.0.0.1/32",), per_host_rate=50.0)
+def poll_once(
+    server: FeedServer, mode: FullTextMode, max_per_poll: int = 30
+) -> tuple[dict[str, RawArticle], CollectorRegistry]:
+    settings = PollerSettings(
+        page_allow_networks=("127.0.0.1/32",), per_host_rate=50.0, full_text_max_per_poll=max_per_poll
+    )
     registry = CollectorRegistry()
     metrics = PipelineMetrics.create(registry)
     publisher = RecordingPublisher()
@@ -140,7 +149,7 @@ def poll_once(server: FeedServer, mode: FullTextMode) -> tuple[dict[str, RawArti
 
 def test_summary_only_entries_get_their_page_text(server: FeedServer) -> None:
     entries, registry = poll_once(server, "auto")
-    assert len(entries) == 5, "every entry is published, whatever happened to its page"
+    assert len(entries) == 8, "every entry is published, whatever happened to its page"
     summary_only = entries["Summary only"]
     assert summary_only.page_url == server.url("/articles/a.html")
     assert summary_only.page_text is not None and PARAGRAPHS[1] in summary_only.page_text
@@ -149,7 +158,7 @@ def test_summary_only_entries_get_their_page_text(server: FeedServer) -> None:
     for boilerplate in ("cookies", "Share on Facebook", "Most read", "All rights reserved", "Home"):
         assert boilerplate not in article.text
     assert article.summary == "Convoys reached Aleppo."  # the feed's own summary stays the summary
-    assert registry.get_sample_value("newsflow_fulltext_fetches_total", {"outcome": "ok"}) == 2
+    assert registry.get_sample_value("newsflow_fulltext_fetches_total", {"outcome": "ok"}) == 3  # + 2 AMP
 
 
 def test_entries_with_full_content_are_not_fetched_in_auto_mode(server: FeedServer) -> None:
@@ -164,7 +173,8 @@ def test_a_page_that_fails_leaves_the_reason_and_the_feed_text(server: FeedServe
     assert missing.page_text is None
     assert missing.page_error is not None and missing.page_error.startswith("fetch-rejected")
     assert clean_article(missing).text == "Gone."
-    assert registry.get_sample_value("newsflow_fulltext_fetches_total", {"outcome": "fetch-rejected"}) == 1
+    # the 404, the malformed redirect and the unreadable link
+    assert registry.get_sample_value("newsflow_fulltext_fetches_total", {"outcome": "fetch-rejected"}) == 3
 
 
 def test_a_redirect_to_a_private_address_is_refused(server: FeedServer) -> None:
@@ -189,7 +199,14 @@ def test_an_amp_page_keys_the_article_by_its_canonical_page(server: FeedServer) 
         pytest.param("never", [], id="never: no page is fetched"),
         pytest.param(
             "always",
-            ["/articles/a.html", "/articles/full.html", "/articles/missing.html", "/amp/story.html"],
+            [
+                "/articles/a.html",
+                "/articles/full.html",
+                "/articles/missing.html",
+                "/articles/broken.html",
+                "/amp/story.html",
+                "/amp/home.html",
+            ],
             id="always: full-content entries too",
         ),
     ],
@@ -200,3 +217,29 @@ def test_the_feed_setting_decides(server: FeedServer, mode: FullTextMode, fetche
         {r.path for r in server.requests if r.path != "/feed.xml" and not r.path.endswith("evil.html")}
     )
     assert pages == sorted(fetched)
+
+
+def test_unreadable_urls_are_rejected_not_fatal(server: FeedServer) -> None:
+    entries, registry = poll_once(server, "auto")
+    for title in ("Malformed redirect", "Unreadable link"):
+        error = entries[title].page_error
+        assert error is not None and error.startswith("fetch-rejected: invalid URL"), error
+    assert registry.get_sample_value("newsflow_fulltext_fetches_total", {"outcome": "bug"}) is None
+    assert registry.get_sample_value("newsflow_feed_fetches_total", {"outcome": "ok"}) == 1
+
+
+def test_an_amp_canonical_pointing_at_the_home_page_does_not_rekey(server: FeedServer) -> None:
+    entries, _ = poll_once(server, "auto")
+    home = entries["AMP pointing home"]
+    assert home.article_key == server.url("/amp/home.html")
+    assert home.page_canonical_url is None and home.page_text is not None
+
+
+def test_one_poll_fetches_at_most_the_configured_number_of_pages(server: FeedServer) -> None:
+    entries, registry = poll_once(server, "auto", max_per_poll=2)
+    assert len(entries) == 8
+    limited = [e for e in entries.values() if (e.page_error or "").startswith("over-poll-limit")]
+    tried = [e for e in entries.values() if e not in limited and (e.page_text or e.page_error)]
+    assert len(limited) == 5  # 7 summary-only entries with http(s) links, 2 allowed
+    assert registry.get_sample_value("newsflow_fulltext_fetches_total", {"outcome": "over-poll-limit"}) == 5
+    assert len(tried) == 2

@@ -262,3 +262,36 @@ def test_feeds_gauge_follows_owned_feeds_through_their_states(server: FeedServer
         await fetcher.close()
 
     asyncio.run(go())
+
+
+class ExplodingFetcher:
+    """A fetcher with a bug: the service must survive it (the component under test)."""
+
+    async def fetch(self, url: str, validators: object = None) -> object:
+        raise OverflowError("a bug somewhere below the poller")
+
+
+def test_an_unexpected_error_is_counted_and_the_feed_keeps_being_polled() -> None:
+    registry = CollectorRegistry()
+    clock = FakeClock(START)
+    feed = FeedSettings(id="bug", url="http://127.0.0.1:9/feed.xml", interval=60)
+
+    async def go() -> FeedState:
+        service = PollerService(
+            ExplodingFetcher(),  # type: ignore[arg-type]
+            ThreadParser(),
+            RecordingPublisher(),
+            MemoryStore(),
+            PipelineMetrics.create(registry),
+            PollerSettings(),
+            clock,
+        )
+        state = FeedState.restore(feed, None)
+        for _ in range(2):
+            await service.poll(state)
+        return state
+
+    state = asyncio.run(go())
+    assert registry.get_sample_value("newsflow_feed_fetches_total", {"outcome": "bug"}) == 2
+    assert state.failures == 2 and state.next_poll is not None
+    assert state.last_error == "a bug somewhere below the poller"

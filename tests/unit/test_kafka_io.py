@@ -26,3 +26,11 @@ def test_oversized_entry_keeps_its_identity_and_summary_but_not_its_content() ->
     assert decoded.article_key == "https://big.example/a"
     assert decoded.content is None
     assert decoded.summary == "<p>Short summary.</p>"
+
+
+def test_oversized_page_text_is_trimmed_not_fatal() -> None:
+    article = raw("<p>fine</p>").model_copy(update={"page_text": "长文本" * 400_000})  # 3.6 MB in UTF-8
+    encoded = encode_bounded(article)
+    assert len(encoded) <= MAX_MESSAGE_BYTES
+    decoded = codec.decode(encoded, RawArticle)
+    assert decoded.page_text is not None and decoded.page_text.startswith("长文本")

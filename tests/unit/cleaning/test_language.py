@@ -26,6 +26,7 @@ DETECTION = [
     pytest.param(JA, None, "ja", id="japanese"),
     pytest.param(EN, "en-gb", "en-GB", id="agreeing hint keeps its region"),
     pytest.param(DE, "en-us", "de", id="a CMS default hint is overruled by clear text"),
+    pytest.param("Ceasefire talks resume\n" + DE, "de", "de", id="an English headline over German text"),
     pytest.param("Aleppo", "fr", "fr", id="too little text: the hint"),
     pytest.param("Aleppo", None, None, id="too little text, no hint: unknown"),
     pytest.param("", "pt_BR", "pt-BR", id="no text: the hint, normalised"),

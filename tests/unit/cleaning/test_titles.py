@@ -67,6 +67,20 @@ CASES = [
         id="generic host labels never count",
     ),
     pytest.param("Aid arrives -BBC", None, BBC, "Aid arrives -BBC", id="no spaced separator"),
+    pytest.param(
+        "Putin and Xi meet - Times change",
+        None,
+        "https://time.com/x",
+        "Putin and Xi meet - Times change",
+        id="a word that merely starts with the host label stays",
+    ),
+    pytest.param(
+        "Rates rise - Reuters World",
+        None,
+        "https://www.reuters.com/x",
+        "Rates rise",
+        id="host label plus a section word",
+    ),
 ]
 
 
