@@ -37,7 +37,7 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 def repair_mojibake(text: str) -> str:
     """``CafÃ©`` → ``Café``: undo UTF-8 decoded as Latin-1/Windows-1252 (once or twice)."""
-    if not _MOJIBAKE_HINT.search(text):
+    if text.isascii() or not _MOJIBAKE_HINT.search(text):  # isascii() is O(1) in CPython
         return text
     return ftfy.fix_text(text, _FTFY)
 
@@ -72,7 +72,9 @@ def matching_form(text: str) -> str:
     """The form used for matching and hashing: NFKC + casefold (DESIGN §3)."""
     if text.isascii():  # O(1) in CPython; NFKC is the identity and casefold is lower() here
         return text.lower()
-    return unicodedata.normalize("NFKC", text).casefold()
+    if not unicodedata.is_normalized("NFKC", text):  # the check is ~5× cheaper than the form
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold()
 
 
 def summarize(text: str, limit: int = 400) -> str:
