@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint typecheck test test-unit test-integration bench up kafka-start kafka-stop clean
+.PHONY: help install lint typecheck test test-unit test-integration eval bench up kafka-start kafka-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ test-unit: install ## unit tests only (no services)
 
 test-integration: install ## integration tests only (real broker, started and stopped here)
 	@bash scripts/with-broker.sh $(BIN)/python -m pytest tests/integration
+
+eval: install ## dedup evaluation on the shared datasets (BBC, Reuters, real-feed poll sequences)
+	$(BIN)/newsflow eval dedup
 
 bench: install ## benchmarks (in-process and through the real broker); JSON in benchmarks/results/
 	@bash scripts/with-broker.sh $(BIN)/python -m benchmarks

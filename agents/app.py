@@ -9,7 +9,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from prometheus_client import CollectorRegistry
 
-from agents import cleaning, dedup, tagging
+from agents import cleaning, dedup, neardup, tagging
 from agents.context import StageContext
 from agents.dead_letters import DeadLetters
 from agents.topics import declare_topics
@@ -73,6 +73,8 @@ def create_app(
     topics = declare_topics(app, TopicNames(kafka.topic_prefix), kafka.partitions)
     ctx = StageContext(topics, DeadLetters(topics.dead_letter, metrics), metrics, clock)
     cleaning.register(app, ctx, rules or default_rules(), settings.cleaning.summary_chars)
-    dedup.register(app, ctx, kafka.partitions)
+    dedup.register(app, ctx, kafka.partitions, settings.dedup)
+    if settings.dedup.near:
+        neardup.register(app, ctx, settings.dedup)
     tagging.register(app, ctx, tagger)
     return app

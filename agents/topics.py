@@ -3,9 +3,14 @@
     news.raw          key=article_key   (poller, acks=all + idempotence)
        │ cleaning      pipeline.cleaning.clean_article
        ▼
-    news.clean        key=article_key
+    news.clean        key=article_key        (kafka.partitions partitions)
        │ dedup         pipeline.dedup.decide      state: table <app>-dedup-seen (changelog)
        ├────────────► news.duplicates   key=article_key  (every suppression, explained)
+       ▼
+    news.dedup-near   key=article_key        (ONE partition: every article meets every other)
+       │ near-dedup    pipeline.neardup.decide_near
+       │               state: NearIndex in memory, table <app>-dedup-near-index (changelog)
+       ├────────────► news.duplicates   (kind content / near, with the similarity)
        ▼
     news.unique       key=article_key
        │ tagging       pipeline.tagging.tag_article
@@ -32,6 +37,7 @@ from pipeline.topics import TopicNames
 class Topics:
     raw: faust.TopicT
     clean: faust.TopicT
+    near: faust.TopicT
     unique: faust.TopicT
     articles: faust.TopicT
     duplicates: faust.TopicT
@@ -39,19 +45,20 @@ class Topics:
 
 
 def declare_topics(app: faust.App, names: TopicNames, partitions: int) -> Topics:
-    def topic(name: str) -> faust.TopicT:
+    def topic(name: str, count: int = partitions) -> faust.TopicT:
         return app.topic(
             name,
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",
             value_serializer="raw",
-            partitions=partitions,
+            partitions=count,
         )
 
     return Topics(
         raw=topic(names.raw),
         clean=topic(names.clean),
+        near=topic(names.near, 1),
         unique=topic(names.unique),
         articles=topic(names.articles),
         duplicates=topic(names.duplicates),

@@ -14,7 +14,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-from benchmarks import bench_clean, bench_e2e, bench_extract, bench_poller, bench_stages, report
+from benchmarks import (
+    bench_clean,
+    bench_e2e,
+    bench_extract,
+    bench_neardup,
+    bench_poller,
+    bench_stages,
+    report,
+)
 from benchmarks.corpus import load_corpus
 
 FULL_REPETITIONS, QUICK_REPETITIONS = 7, 3
@@ -27,7 +35,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["stages", "e2e", "poller", "clean", "extract"],
+        choices=["stages", "e2e", "poller", "clean", "extract", "neardup"],
         help="run one benchmark (default: all of them)",
     )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and articles (development)")
@@ -83,6 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"→ {path}")
         skipped = extract["status"].startswith("skipped")
         failed = failed or (skipped and os.environ.get("CI") == "true")
+    if args.only in (None, "neardup"):
+        print("\nnear-duplicate index:", flush=True)
+        repetitions = bench_neardup.QUICK_REPETITIONS if args.quick else bench_neardup.FULL_REPETITIONS
+        neardup = bench_neardup.run(repetitions)
+        path = report.write("neardup", neardup)
+        bench_neardup.print_summary(neardup)
+        print(f"→ {path}")
     return 1 if failed else 0
 
 

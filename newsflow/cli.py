@@ -99,6 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--max", type=int, help="stop after this many messages")
     tail.add_argument("--timeout", type=float, help="stop after this many idle seconds")
     tail.set_defaults(run=_tail)
+
+    evaluation = commands.add_parser("eval", help="measure pipeline quality on the shared datasets")
+    eval_commands = evaluation.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    dedup = eval_commands.add_parser(
+        "dedup",
+        help="dedup recall and false matches on BBC News, Reuters and real-feed poll sequences "
+        "(exit 1 when a target is missed)",
+    )
+    dedup.add_argument(
+        "--data", metavar="DIR", help="the shared data folder (default: $NEWSFLOW_DATA or ../shared/data)"
+    )
+    dedup.add_argument("--json", action="store_true", help="JSON instead of tables")
+    dedup.set_defaults(run=_eval_dedup)
     return parser
 
 
@@ -127,7 +140,7 @@ def _poller(args: argparse.Namespace) -> int:
 
 
 def _process(args: argparse.Namespace) -> int:
-    from newsflow.process import run_process
+    from newsflow.process import PROCESS_NEAR_CAPACITY, near_index, run_process
     from pipeline.cleaning.boilerplate import BoilerplateRules
     from pipeline.tagging import Tagger
 
@@ -146,6 +159,7 @@ def _process(args: argparse.Namespace) -> int:
         err=sys.stderr,
         rules=BoilerplateRules.load(*settings.cleaning.boilerplate_files),
         summary_chars=settings.cleaning.summary_chars,
+        near=near_index(settings.dedup, PROCESS_NEAR_CAPACITY),
     )
 
 
@@ -213,6 +227,23 @@ def _tail(args: argparse.Namespace) -> int:
     from newsflow.tail import run_tail
 
     return run_tail(settings_from(args.config), args.topic, args.from_beginning, args.max, args.timeout)
+
+
+def _eval_dedup(args: argparse.Namespace) -> int:
+    import orjson
+
+    from newsflow import evaluation
+
+    data_dir = Path(args.data).resolve() if args.data else evaluation.default_data_dir()
+    try:
+        report = evaluation.run_eval(data_dir)
+    except evaluation.DataMissing as exc:
+        raise UsageError(f"newsflow eval dedup: {exc}") from None
+    if args.json:
+        print(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(evaluation.render(report))
+    return EXIT_OK if report.met else EXIT_FAILURE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from pipeline import codec
 from pipeline.config import KafkaSettings
 from pipeline.errors import Unavailable
 from pipeline.models import RawArticle
-from pipeline.topics import COMPACTED, TopicNames
+from pipeline.topics import COMPACTED, SINGLE_PARTITION, TopicNames
 
 log = logging.getLogger("newsflow.kafka")
 TOPIC_ALREADY_EXISTS = 36
@@ -62,7 +62,7 @@ async def ensure_topics(settings: KafkaSettings) -> list[str]:
         wanted = [
             NewTopic(
                 name,
-                num_partitions=settings.partitions,
+                num_partitions=1 if suffix in SINGLE_PARTITION else settings.partitions,
                 replication_factor=settings.replication_factor,
                 topic_configs={"cleanup.policy": "compact"} if suffix in COMPACTED else {},
             )

@@ -25,13 +25,14 @@ from pipeline.chain import Chain, ChainResult
 from pipeline.cleaning import SUMMARY_CHARS
 from pipeline.cleaning.boilerplate import BoilerplateRules
 from pipeline.clock import SystemClock, rfc3339
-from pipeline.config import PollerSettings
+from pipeline.config import DedupSettings, PollerSettings
 from pipeline.errors import FetchError, InvalidArticle, ParseError
 from pipeline.fulltext.enrich import FullText
 from pipeline.fulltext.fetch import PageFetcher
 from pipeline.fulltext.guard import AddressPolicy
 from pipeline.metrics import PipelineMetrics
 from pipeline.models import RawArticle
+from pipeline.nearindex import NearIndex
 from pipeline.poller.fetcher import Fetcher
 from pipeline.poller.parser import parse_feed
 from pipeline.poller.politeness import HostLimiter
@@ -83,6 +84,17 @@ async def _with_full_text(entries: list[RawArticle], settings: PollerSettings) -
         await pages.close()
 
 
+# The index is preallocated (≈ 335 B per entry): a one-off run needs far fewer than a worker.
+PROCESS_NEAR_CAPACITY = 100_000
+
+
+def near_index(settings: DedupSettings, capacity: int) -> NearIndex | None:
+    """The near-duplicate index the settings ask for, or None when near dedup is off."""
+    if not settings.near:
+        return None
+    return NearIndex(min(capacity, settings.near_capacity), settings.near_threshold, settings.retention)
+
+
 def raw_articles(
     sources: list[str], settings: PollerSettings, feed_id: str | None, full_text: bool = False
 ) -> Iterator[RawArticle | SourceError]:
@@ -118,9 +130,10 @@ def run_process(
     err: IO[str],
     rules: BoilerplateRules | None = None,
     summary_chars: int = SUMMARY_CHARS,
+    near: NearIndex | None = None,
 ) -> int:
     """Print one JSON line per article; return the exit code (1 if any source failed)."""
-    chain = Chain(tagger, SystemClock(), rules, summary_chars)
+    chain = Chain(tagger, SystemClock(), rules, summary_chars, near)
     failed = False
     for item in raw_articles(sources, settings, feed_id, full_text):
         if isinstance(item, SourceError):

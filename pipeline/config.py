@@ -118,6 +118,17 @@ class PollerSettings(_Frozen):
     metrics_port: int | None = None  # default: metrics.port + 1
 
 
+class DedupSettings(_Frozen):
+    # How long an article is remembered: exact keys, content hashes and near-duplicate
+    # signatures older than this are forgotten (bounds memory; a repost after it is new).
+    retention: Duration = 7 * 86400.0
+    near: bool = True  # near-duplicate detection (MinHash-LSH) on top of exact dedup
+    # Estimated Jaccard (word 5-shingles) at or above which another outlet's copy is a
+    # duplicate; docs/architecture.md §4 has the measurements behind the default.
+    near_threshold: float = Field(default=0.7, gt=0.0, le=1.0)
+    near_capacity: int = Field(default=1_000_000, ge=1000)  # articles the index keeps at most
+
+
 class WorkerSettings(_Frozen):
     app_id: str = "newsflow"
     # Faust's web server (serves /metrics) binds to loopback unless told otherwise.
@@ -153,6 +164,7 @@ class Settings(BaseSettings):
     taxonomy_file: Path | None = None
     alerts_file: Path | None = None
     cleaning: CleaningSettings = CleaningSettings()
+    dedup: DedupSettings = DedupSettings()
     storage: StorageSettings = StorageSettings()
     metrics: MetricsSettings = MetricsSettings()
     poller: PollerSettings = PollerSettings()

@@ -7,7 +7,17 @@ a crash in between can repeat an article downstream but never lose one.
 - unknown key → a new article, revision 1;
 - same key, same content hash → suppressed, explained on ``news.duplicates``;
 - same key, changed content → an update: revision + 1 with ``update_of`` (ids are stable
-  per key, so ``update_of`` is the id of the article being revised).
+  per key, so ``update_of`` is the id of the article being revised). "Changed" means a
+  different content hash, which is taken over the cleaned, normalised title and text: changes
+  in whitespace, case, tracking parameters (the key is the canonical URL) or boilerplate the
+  cleaning stage removes (ads, share prompts) are not revisions.
+
+Earlier contents of a key are remembered too (the last ``EARLIER_CONTENTS`` hashes): a feed or
+CDN that alternates between an old and a new version, or a redelivery of older messages after
+a crash, is a duplicate, not a flip-flop of revisions.
+
+A record is forgotten once it has not been seen for the retention window
+(:func:`is_expired`): the same article reposted after that is new again. That bounds the state.
 """
 
 from __future__ import annotations
@@ -17,8 +27,11 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.cleaning.identity import key_kind
-from pipeline.clock import rfc3339
+from pipeline.clock import parse_rfc3339, rfc3339
 from pipeline.models import CleanArticle, Duplicate
+
+EARLIER_CONTENTS = 8
+_SHORT_HASH = 16  # hex characters kept per earlier content: collisions need 2**64 tries
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +43,18 @@ class SeenRecord:
     revision: int
     first_seen: str
     last_seen: str
+    earlier: tuple[str, ...] = ()  # short hashes of earlier revisions' contents, newest last
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "earlier": list(self.earlier)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SeenRecord:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        fields = {name: data[name] for name in cls.__dataclass_fields__ if name != "earlier"}
+        return cls(**fields, earlier=tuple(data.get("earlier", ())))  # older records have none
+
+    def has_seen(self, content_hash: str) -> bool:
+        return content_hash == self.content_hash or content_hash[:_SHORT_HASH] in self.earlier
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +73,17 @@ class Suppressed:
     record: SeenRecord
 
 
+def is_expired(record: SeenRecord, now: datetime, retention_seconds: float) -> bool:
+    """Not seen for longer than the retention window."""
+    return (now - parse_rfc3339(record.last_seen)).total_seconds() > retention_seconds
+
+
 def decide(article: CleanArticle, seen: SeenRecord | None, now: datetime) -> Fresh | Suppressed:
     stamp = rfc3339(now)
     if seen is None:
         record = SeenRecord(article.id, article.content_hash, 1, stamp, stamp)
         return Fresh(article.model_copy(update={"revision": 1, "update_of": None}), record)
-    if seen.content_hash == article.content_hash:
+    if seen.has_seen(article.content_hash):
         duplicate = Duplicate(
             id=article.id,
             duplicate_of=seen.id,
@@ -73,5 +96,6 @@ def decide(article: CleanArticle, seen: SeenRecord | None, now: datetime) -> Fre
         return Suppressed(duplicate, replace(seen, last_seen=stamp))
     revision = seen.revision + 1
     updated = article.model_copy(update={"revision": revision, "update_of": seen.id})
-    record = SeenRecord(seen.id, article.content_hash, revision, seen.first_seen, stamp)
+    earlier = (*seen.earlier, seen.content_hash[:_SHORT_HASH])[-EARLIER_CONTENTS:]
+    record = SeenRecord(seen.id, article.content_hash, revision, seen.first_seen, stamp, earlier)
     return Fresh(updated, record)

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 # Compaction keeps the latest feed definition and poller state per feed id; the rest are logs.
 COMPACTED = frozenset({"feeds", "poller-state"})
+# The near-duplicate stage compares every article with every other one, so its input topic
+# has one partition whatever kafka.partitions says (docs/architecture.md §4).
+SINGLE_PARTITION = frozenset({"dedup-near"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,11 @@ class TopicNames:
         return self.name("clean")
 
     @property
+    def near(self) -> str:
+        """Exact-dedup survivors on their way to the near-duplicate stage (one partition)."""
+        return self.name("dedup-near")
+
+    @property
     def unique(self) -> str:
         return self.name("unique")
 
@@ -54,6 +62,7 @@ class TopicNames:
             "poller-state",
             "raw",
             "clean",
+            "dedup-near",
             "unique",
             "articles",
             "duplicates",

@@ -32,6 +32,7 @@ TOPIC_KINDS = {
     "poller-state": "feed-state",
     "raw": "raw",
     "clean": "clean",
+    "dedup-near": "clean",
     "unique": "clean",
     "articles": "article",
     "duplicates": "duplicate",

@@ -1,0 +1,95 @@
+"""news.dedup-near (one partition) → neardup.decide_near (state: the NearIndex, rebuilt from the
+Faust table dedup-near-index) → news.unique, or news.duplicates for another outlet's copy.
+
+The index lives in memory; its durable form is the table (key: article id, value: the packed
+entry), written only after the send is confirmed. After a rebalance or a restart the table
+is recovered from its changelog and the index is rebuilt from it, oldest first, on the first
+event this worker handles (only the worker that owns the one partition pays for it)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import faust
+
+from agents.context import StageContext, send_confirmed
+from pipeline import codec
+from pipeline.config import DedupSettings
+from pipeline.models import CleanArticle
+from pipeline.neardup import Copy, Replayed, decide_near
+from pipeline.nearindex import NearIndex, unpack_entry
+
+STAGE = "near-dedup"
+SWEEP_SECONDS = 3600.0
+log = logging.getLogger("newsflow.agents.neardup")
+
+
+@dataclass
+class _IndexHolder:
+    """The index of the partition this worker owns, or None until it is (re)built."""
+
+    settings: DedupSettings
+    index: NearIndex | None = None
+
+    def build(self, table: faust.types.TableT[bytes, bytes]) -> NearIndex:
+        entries = sorted((unpack_entry(value) for value in table.values()), key=lambda e: e.seen_at)
+        index = NearIndex(self.settings.near_capacity, self.settings.near_threshold, self.settings.retention)
+        for entry in entries:
+            index.add_packed(entry.pack())
+        log.info("near-duplicate index rebuilt from %d stored articles", len(entries))
+        self.index = index
+        return index
+
+
+def register(app: faust.App, ctx: StageContext, settings: DedupSettings) -> None:
+    entries = app.Table(
+        "dedup-near-index",
+        default=None,
+        partitions=1,
+        use_partitioner=True,
+        schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"),
+    )
+    holder = _IndexHolder(settings)
+
+    @entries.on_recover
+    async def forget_index() -> None:
+        holder.index = None  # partitions moved: rebuild from the recovered table when needed
+
+    @app.agent(ctx.topics.near, name=STAGE, concurrency=1)  # one partition, one at a time
+    async def near_dedup(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+
+            async def handle(event: faust.EventT[bytes] = event) -> None:
+                index = holder.index or holder.build(entries)
+                with ctx.timed(STAGE):
+                    article = codec.decode(event.message.value, CleanArticle)
+                    decision = decide_near(article, index, ctx.clock.now())
+                key = article.article_key.encode()
+                if isinstance(decision, Replayed):
+                    ctx.metrics.articles.labels(STAGE, "replayed").inc()
+                    return
+                if isinstance(decision, Copy):
+                    await send_confirmed(ctx.topics.duplicates, key, codec.encode(decision.duplicate))
+                    ctx.metrics.duplicates.labels(decision.duplicate.kind).inc()
+                    ctx.metrics.articles.labels(STAGE, "duplicate").inc()
+                    return
+                await send_confirmed(ctx.topics.unique, key, codec.encode(decision.article))
+                decision.remember(index)
+                entries[article.id.encode()] = decision.entry
+                ctx.metrics.articles.labels(STAGE, "unique").inc()
+
+            await ctx.dead_letters.handle(event, STAGE, handle)
+
+    @app.timer(interval=SWEEP_SECONDS)  # type: ignore[untyped-decorator]  # faust is untyped
+    async def forget_expired() -> None:
+        """Delete stored entries older than the retention window (the index skips them
+        already; this bounds the table and its changelog)."""
+        if holder.index is None:
+            return  # not the owner of the partition (or not rebuilt yet)
+        horizon = ctx.clock.now().timestamp() - settings.retention
+        doomed = [key for key, value in list(entries.items()) if unpack_entry(value).seen_at < horizon]
+        for key in doomed:
+            del entries[key]
+        if doomed:
+            log.info("near-dedup: forgot %d articles older than %.0f s", len(doomed), settings.retention)
