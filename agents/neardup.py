@@ -61,7 +61,9 @@ def register(app: faust.App, ctx: StageContext, settings: DedupSettings) -> None
         async for event in stream.events():
 
             async def handle(event: faust.EventT[bytes] = event) -> None:
-                index = holder.index or holder.build(entries)
+                # `is None`, not `or`: an empty index is falsy (it has a length) and must not
+                # be rebuilt (and reallocated) on every event.
+                index = holder.index if holder.index is not None else holder.build(entries)
                 with ctx.timed(STAGE):
                     article = codec.decode(event.message.value, CleanArticle)
                     decision = decide_near(article, index, ctx.clock.now())

@@ -28,7 +28,7 @@ from pipeline.clock import Clock
 from pipeline.models import Duplicate, RawArticle
 
 ROOT = Path(__file__).parents[2]
-DATA = ROOT / "tests" / "fixtures" / "datasets" / "shared-data"
+DATA = ROOT / "tests" / "fixtures" / "datasets" / "shared"
 BBC = DATA / "datasets" / "bbc-news"
 REUTERS = DATA / "datasets" / "reuters-21578-sample"
 SHARED = evaluation.default_data_dir()
