@@ -31,6 +31,11 @@ def register(app: faust.App, ctx: StageContext, partitions: int, settings: Dedup
         default=None,
         partitions=partitions,
         use_partitioner=True,
+        # key_type/value_type as well as the schema: Table takes its serializers from them and
+        # would otherwise fall back to JSON, and the raw bytes could not be read back from the
+        # changelog after a restart or rebalance (tests/integration/test_dedup_reliability.py).
+        key_type=bytes,
+        value_type=bytes,
         schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"),
     )
     output = ctx.topics.near if settings.near else ctx.topics.unique
