@@ -14,7 +14,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from agents.context import StageContext, send_confirmed
 from pipeline import codec
 from pipeline.config import DedupSettings
-from pipeline.dedup import SeenRecord, Suppressed, decide, is_expired
+from pipeline.dedup import Redelivered, SeenRecord, Suppressed, decide, is_expired
 from pipeline.models import CleanArticle
 
 STAGE = "dedup"
@@ -52,7 +52,10 @@ def register(app: faust.App, ctx: StageContext, partitions: int, settings: Dedup
                     previous = SeenRecord.from_dict(orjson.loads(stored)) if stored else None
                     if previous is not None and is_expired(previous, ctx.clock.now(), settings.retention):
                         previous = None  # forgotten: the sweep had not come round to it yet
-                    decision = decide(article, previous, ctx.clock.now())
+                    decision = decide(article, previous, ctx.clock.now(), event.message.offset)
+                if isinstance(decision, Redelivered):
+                    ctx.metrics.articles.labels(STAGE, "redelivered").inc()
+                    return
                 if isinstance(decision, Suppressed):
                     await send_confirmed(ctx.topics.duplicates, key, codec.encode(decision.duplicate))
                     ctx.metrics.duplicates.labels(decision.duplicate.kind).inc()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pipeline.cleaning import SUMMARY_CHARS, BoilerplateRules, clean_article
 from pipeline.clock import Clock
-from pipeline.dedup import SeenRecord, Suppressed, decide
+from pipeline.dedup import Redelivered, SeenRecord, Suppressed, decide
 from pipeline.errors import InvalidArticle
 from pipeline.models import Article, Duplicate, RawArticle
 from pipeline.neardup import Copy, Unique, decide_near
@@ -55,6 +55,7 @@ class Chain:
         clean = clean_article(raw, self._rules, self._summary_chars)
         now = self._clock.now()
         decision = decide(clean, self._seen.get(clean.article_key), now)
+        assert not isinstance(decision, Redelivered)  # no positions here: never a redelivery
         self._seen[clean.article_key] = decision.record
         if isinstance(decision, Suppressed):
             current = clean.model_copy(update={"revision": decision.record.revision})

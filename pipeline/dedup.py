@@ -44,14 +44,18 @@ class SeenRecord:
     first_seen: str
     last_seen: str
     earlier: tuple[str, ...] = ()  # short hashes of earlier revisions' contents, newest last
+    # Offset of the input message that last updated the record (a key's messages share one
+    # partition, so offsets order them): a message at or before it is a redelivery.
+    position: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "earlier": list(self.earlier)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SeenRecord:
-        fields = {name: data[name] for name in cls.__dataclass_fields__ if name != "earlier"}
-        return cls(**fields, earlier=tuple(data.get("earlier", ())))  # older records have none
+        optional = ("earlier", "position")  # older records have neither
+        fields = {name: data[name] for name in cls.__dataclass_fields__ if name not in optional}
+        return cls(**fields, earlier=tuple(data.get("earlier", ())), position=data.get("position"))
 
     def has_seen(self, content_hash: str) -> bool:
         return content_hash == self.content_hash or content_hash[:_SHORT_HASH] in self.earlier
@@ -73,15 +77,28 @@ class Suppressed:
     record: SeenRecord
 
 
+@dataclass(frozen=True, slots=True)
+class Redelivered:
+    """The message that produced the stored record, delivered again (after a crash or a
+    rebalance, before its offset was committed): it was handled already, nothing to send."""
+
+    record: SeenRecord
+
+
 def is_expired(record: SeenRecord, now: datetime, retention_seconds: float) -> bool:
     """Not seen for longer than the retention window."""
     return (now - parse_rfc3339(record.last_seen)).total_seconds() > retention_seconds
 
 
-def decide(article: CleanArticle, seen: SeenRecord | None, now: datetime) -> Fresh | Suppressed:
+def decide(
+    article: CleanArticle, seen: SeenRecord | None, now: datetime, position: int | None = None
+) -> Fresh | Suppressed | Redelivered:
+    """``position``: the input message's offset when there is one (the agent), else None."""
+    if seen is not None and _redelivered(seen, position):
+        return Redelivered(seen)
     stamp = rfc3339(now)
     if seen is None:
-        record = SeenRecord(article.id, article.content_hash, 1, stamp, stamp)
+        record = SeenRecord(article.id, article.content_hash, 1, stamp, stamp, position=position)
         return Fresh(article.model_copy(update={"revision": 1, "update_of": None}), record)
     if seen.has_seen(article.content_hash):
         duplicate = Duplicate(
@@ -93,9 +110,13 @@ def decide(article: CleanArticle, seen: SeenRecord | None, now: datetime) -> Fre
             feed_id=article.feed_id,
             detected_at=stamp,
         )
-        return Suppressed(duplicate, replace(seen, last_seen=stamp))
+        return Suppressed(duplicate, replace(seen, last_seen=stamp, position=position))
     revision = seen.revision + 1
     updated = article.model_copy(update={"revision": revision, "update_of": seen.id})
     earlier = (*seen.earlier, seen.content_hash[:_SHORT_HASH])[-EARLIER_CONTENTS:]
-    record = SeenRecord(seen.id, article.content_hash, revision, seen.first_seen, stamp, earlier)
+    record = SeenRecord(seen.id, article.content_hash, revision, seen.first_seen, stamp, earlier, position)
     return Fresh(updated, record)
+
+
+def _redelivered(seen: SeenRecord, position: int | None) -> bool:
+    return position is not None and seen.position is not None and position <= seen.position

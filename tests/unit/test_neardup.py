@@ -222,3 +222,30 @@ def test_first_seen_wins_whichever_copy_comes_first(number: int, edit: int) -> N
         assert winner.duplicate is None  # type: ignore[union-attr]
         assert loser.duplicate is not None  # type: ignore[union-attr]
         assert loser.duplicate.duplicate_of == winner.article.id  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("stored_position", "position", "redelivered"),
+    [
+        pytest.param(41, 41, True, id="the same message again"),
+        pytest.param(41, 12, True, id="an earlier message of the key, replayed"),
+        pytest.param(41, 42, False, id="a later message: a real re-poll"),
+        pytest.param(None, 12, False, id="record from before positions were kept"),
+        pytest.param(41, None, False, id="no position (in-process chain)"),
+    ],
+)
+def test_exact_dedup_recognises_its_own_redelivered_input(
+    stored_position: int | None, position: int | None, redelivered: bool
+) -> None:
+    from pipeline.dedup import Redelivered, decide
+
+    article = clean("https://a.example/1", "Aid reaches Aleppo", ORIGINAL)
+    stored = SeenRecord(
+        article.id,
+        article.content_hash,
+        1,
+        "2026-11-21T11:00:00.000Z",
+        "2026-11-21T11:00:00.000Z",
+        position=stored_position,
+    )
+    assert isinstance(decide(article, stored, NOW, position), Redelivered) is redelivered
