@@ -38,7 +38,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +79,6 @@ TARGETS = {
     "recall_near_min": 0.95,
     "false_matches_below_0_5_max": 0,
 }
-_LIBRARIES = ("rensa", "datasketch", "numpy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -551,16 +549,6 @@ def s_curve(pairs: int = 400, union: int = 400) -> list[dict[str, Any]]:
 # --- run ---------------------------------------------------------------------------------
 
 
-def _versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {}
-    for name in _LIBRARIES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
-
-
 def run(repetitions: int) -> dict[str, Any]:
     docs = bbc_docs()
     source = f"BBC News articles from {data_dir() / 'datasets' / 'bbc-news'}"
@@ -628,7 +616,6 @@ def _result(
     }
     return {
         **header("neardup"),
-        "versions_neardup": _versions(),
         "input": {
             "source": source,
             "articles": len(docs),
