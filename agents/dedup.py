@@ -1,7 +1,10 @@
 """news.clean → dedup.decide (state: a Faust table keyed by article_key) → news.dedup-near
 (or news.unique when near-duplicate detection is off), or news.duplicates for a suppression.
-State is written only after the send is confirmed; records not seen for the retention window
-are swept (by the worker that owns their partition)."""
+State is written only after the send is confirmed. Records not seen for the retention window
+are swept while handling an event of their partition (Faust writes a table change to the
+partition of the event being handled, so the sweep of partition p runs on p's events; a
+timer outside any event could not write, and with use_partitioner the producer's metadata for
+the changelog topic is not always there yet)."""
 
 from __future__ import annotations
 
@@ -18,19 +21,16 @@ from pipeline.dedup import Redelivered, SeenRecord, Suppressed, decide, is_expir
 from pipeline.models import CleanArticle
 
 STAGE = "dedup"
-SWEEP_SECONDS = 600.0
+SWEEP_SECONDS = 600.0  # per partition, at most this often
 log = logging.getLogger("newsflow.agents.dedup")
 
 
 def register(app: faust.App, ctx: StageContext, partitions: int, settings: DedupSettings) -> None:
     # Keys and values are bytes we encode ourselves (orjson), like every topic of ours.
-    # use_partitioner: changelog records go to the partition of their key (the same partition
-    # news.clean uses for it), which lets the retention sweep delete outside an event.
     seen = app.Table(
         "dedup-seen",
         default=None,
         partitions=partitions,
-        use_partitioner=True,
         # key_type/value_type as well as the schema: Table takes its serializers from them and
         # would otherwise fall back to JSON, and the raw bytes could not be read back from the
         # changelog after a restart or rebalance (tests/integration/test_dedup_reliability.py).
@@ -67,29 +67,46 @@ def register(app: faust.App, ctx: StageContext, partitions: int, settings: Dedup
                 ctx.metrics.articles.labels(STAGE, outcome).inc()
 
             await ctx.dead_letters.handle(event, STAGE, handle)
+            try:
+                sweeper.maybe_sweep(event.message.partition)
+            except Exception:  # never let housekeeping end the agent loop
+                log.exception("dedup: retention sweep failed; will try again")
 
-    partitioner = DefaultPartitioner()
+    sweeper = _Sweeper(seen, partitions, settings, ctx)
 
-    @app.timer(interval=SWEEP_SECONDS)  # type: ignore[untyped-decorator]  # faust is untyped
-    async def forget_expired() -> None:
-        """Delete records older than the retention window in this worker's own partitions
-        (a standby copy must not delete what its owner may just have refreshed)."""
-        owned = {
-            tp.partition
-            for tp in app.assignor.assigned_actives()
-            if tp.topic == ctx.topics.clean.get_topic_name()
-        }
-        if not owned:
+
+class _Sweeper:
+    """Forgets expired records of one partition at a time, from within that partition's events."""
+
+    def __init__(
+        self,
+        seen: faust.types.TableT[bytes, bytes],
+        partitions: int,
+        settings: DedupSettings,
+        ctx: StageContext,
+    ) -> None:
+        self._seen, self._settings, self._ctx = seen, settings, ctx
+        self._everything = list(range(partitions))
+        self._partitioner = DefaultPartitioner()  # the producer's: news.clean's key → partition
+        self._last: dict[int, float] = {}
+
+    def maybe_sweep(self, partition: int) -> None:
+        now = self._ctx.clock.now()
+        if now.timestamp() - self._last.setdefault(partition, now.timestamp()) < SWEEP_SECONDS:
             return
-        everything = list(range(partitions))
-        now = ctx.clock.now()
+        self._last[partition] = now.timestamp()
         doomed = [
             key
-            for key, value in list(seen.items())
-            if partitioner(key, everything, everything) in owned
-            and is_expired(SeenRecord.from_dict(orjson.loads(value)), now, settings.retention)
+            for key, value in list(self._seen.items())
+            if self._partitioner(key, self._everything, self._everything) == partition
+            and is_expired(SeenRecord.from_dict(orjson.loads(value)), now, self._settings.retention)
         ]
         for key in doomed:
-            del seen[key]
+            del self._seen[key]
         if doomed:
-            log.info("dedup: forgot %d articles not seen for %.0f s", len(doomed), settings.retention)
+            log.info(
+                "dedup: partition %d forgot %d articles not seen for %.0f s",
+                partition,
+                len(doomed),
+                self._settings.retention,
+            )

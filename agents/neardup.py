@@ -47,7 +47,6 @@ def register(app: faust.App, ctx: StageContext, settings: DedupSettings) -> None
         "dedup-near-index",
         default=None,
         partitions=1,
-        use_partitioner=True,
         # key_type/value_type as well as the schema: Table takes its serializers from them and
         # would otherwise fall back to JSON, and the raw bytes could not be read back from the
         # changelog after a restart or rebalance (tests/integration/test_dedup_reliability.py).
@@ -87,16 +86,37 @@ def register(app: faust.App, ctx: StageContext, settings: DedupSettings) -> None
                 ctx.metrics.articles.labels(STAGE, "unique").inc()
 
             await ctx.dead_letters.handle(event, STAGE, handle)
+            try:
+                sweep.maybe_run()
+            except Exception:  # never let housekeeping end the agent loop
+                log.exception("near-dedup: retention sweep failed; will try again")
 
-    @app.timer(interval=SWEEP_SECONDS)  # type: ignore[untyped-decorator]  # faust is untyped
-    async def forget_expired() -> None:
-        """Delete stored entries older than the retention window (the index skips them
-        already; this bounds the table and its changelog)."""
-        if holder.index is None:
-            return  # not the owner of the partition (or not rebuilt yet)
-        horizon = ctx.clock.now().timestamp() - settings.retention
-        doomed = [key for key, value in list(entries.items()) if unpack_entry(value).seen_at < horizon]
+    sweep = _Sweep(entries, settings, ctx)
+
+
+class _Sweep:
+    """Deletes stored entries older than the retention window (the index skips them already;
+    this bounds the table and its changelog). Runs from within an event of the partition, at
+    most every SWEEP_SECONDS: Faust writes table changes to the partition of the event."""
+
+    def __init__(
+        self, entries: faust.types.TableT[bytes, bytes], settings: DedupSettings, ctx: StageContext
+    ) -> None:
+        self._entries, self._settings, self._ctx = entries, settings, ctx
+        self._last: float | None = None
+
+    def maybe_run(self) -> None:
+        now = self._ctx.clock.now().timestamp()
+        if self._last is None:
+            self._last = now
+        if now - self._last < SWEEP_SECONDS:
+            return
+        self._last = now
+        horizon = now - self._settings.retention
+        doomed = [key for key, value in list(self._entries.items()) if unpack_entry(value).seen_at < horizon]
         for key in doomed:
-            del entries[key]
+            del self._entries[key]
         if doomed:
-            log.info("near-dedup: forgot %d articles older than %.0f s", len(doomed), settings.retention)
+            log.info(
+                "near-dedup: forgot %d articles older than %.0f s", len(doomed), self._settings.retention
+            )
