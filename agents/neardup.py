@@ -33,7 +33,15 @@ class _IndexHolder:
     index: NearIndex | None = None
 
     def build(self, table: faust.types.TableT[bytes, bytes]) -> NearIndex:
-        entries = sorted((unpack_entry(value) for value in table.values()), key=lambda e: e.seen_at)
+        entries, unreadable = [], 0
+        for value in table.values():
+            try:
+                entries.append(unpack_entry(value))
+            except ValueError:  # another signature format (similarity.ALGORITHM changed), or damage
+                unreadable += 1
+        if unreadable:
+            log.warning("near-duplicate index: skipped %d stored entries it cannot read", unreadable)
+        entries.sort(key=lambda entry: entry.seen_at)
         index = NearIndex(self.settings.near_capacity, self.settings.near_threshold, self.settings.retention)
         for entry in entries:
             index.add_packed(entry.pack())
