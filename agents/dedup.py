@@ -9,6 +9,8 @@ the changelog topic is not always there yet)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from datetime import datetime
 
 import faust
 import orjson
@@ -63,7 +65,8 @@ def register(app: faust.App, ctx: StageContext, partitions: int, settings: Dedup
                 else:
                     await send_confirmed(output, key, codec.encode(decision.article))
                     outcome = "unique" if decision.article.revision == 1 else "revision"
-                seen[key] = orjson.dumps(decision.record.to_dict())
+                record = replace(decision.record, partition=event.message.partition)
+                seen[key] = orjson.dumps(record.to_dict())
                 ctx.metrics.articles.labels(STAGE, outcome).inc()
 
             await ctx.dead_letters.handle(event, STAGE, handle)
@@ -95,12 +98,7 @@ class _Sweeper:
         if now.timestamp() - self._last.setdefault(partition, now.timestamp()) < SWEEP_SECONDS:
             return
         self._last[partition] = now.timestamp()
-        doomed = [
-            key
-            for key, value in list(self._seen.items())
-            if self._partitioner(key, self._everything, self._everything) == partition
-            and is_expired(SeenRecord.from_dict(orjson.loads(value)), now, self._settings.retention)
-        ]
+        doomed = [key for key, value in list(self._seen.items()) if self._due(key, value, partition, now)]
         for key in doomed:
             del self._seen[key]
         if doomed:
@@ -110,3 +108,16 @@ class _Sweeper:
                 len(doomed),
                 self._settings.retention,
             )
+
+    def _due(self, key: bytes, value: bytes, partition: int, now: datetime) -> bool:
+        """Expired and in ``partition``; a record that cannot be read is due as well."""
+        try:
+            record = SeenRecord.from_dict(orjson.loads(value))
+        except (ValueError, TypeError, KeyError):
+            record = None
+        home = record.partition if record is not None and record.partition is not None else None
+        if home is None:  # older or unreadable records: the producer's partitioner (~10 µs a key)
+            home = self._partitioner(key, self._everything, self._everything)
+        if home != partition:
+            return False
+        return record is None or is_expired(record, now, self._settings.retention)

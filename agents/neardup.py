@@ -121,10 +121,18 @@ class _Sweep:
             return
         self._last = now
         horizon = now - self._settings.retention
-        doomed = [key for key, value in list(self._entries.items()) if unpack_entry(value).seen_at < horizon]
+        doomed = [key for key, value in list(self._entries.items()) if _seen_at(value) < horizon]
         for key in doomed:
             del self._entries[key]
         if doomed:
             log.info(
                 "near-dedup: forgot %d articles older than %.0f s", len(doomed), self._settings.retention
             )
+
+
+def _seen_at(value: bytes) -> float:
+    """When a stored entry was seen; an entry that cannot be read (another format) is due."""
+    try:
+        return float(unpack_entry(value).seen_at)
+    except ValueError:
+        return float("-inf")

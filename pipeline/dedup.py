@@ -47,15 +47,21 @@ class SeenRecord:
     # Offset of the input message that last updated the record (a key's messages share one
     # partition, so offsets order them): a message at or before it is a redelivery.
     position: int | None = None
+    partition: int | None = None  # of that message: lets the retention sweep pick its records
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "earlier": list(self.earlier)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SeenRecord:
-        optional = ("earlier", "position")  # older records have neither
+        optional = ("earlier", "position", "partition")  # older records have none of them
         fields = {name: data[name] for name in cls.__dataclass_fields__ if name not in optional}
-        return cls(**fields, earlier=tuple(data.get("earlier", ())), position=data.get("position"))
+        return cls(
+            **fields,
+            earlier=tuple(data.get("earlier", ())),
+            position=data.get("position"),
+            partition=data.get("partition"),
+        )
 
     def has_seen(self, content_hash: str) -> bool:
         return content_hash == self.content_hash or content_hash[:_SHORT_HASH] in self.earlier
@@ -94,7 +100,9 @@ def decide(
     article: CleanArticle, seen: SeenRecord | None, now: datetime, position: int | None = None
 ) -> Fresh | Suppressed | Redelivered:
     """``position``: the input message's offset when there is one (the agent), else None."""
-    if seen is not None and _redelivered(seen, position):
+    if seen is not None and _redelivered(seen, position) and seen.has_seen(article.content_hash):
+        # Content already seen, too: a recreated topic restarting its offsets must not make
+        # genuine revisions look like redeliveries.
         return Redelivered(seen)
     stamp = rfc3339(now)
     if seen is None:

@@ -7,8 +7,10 @@ the retention window (``NearIndex``), so it sees copies under other URLs and GUI
 - the same normalised content under another key → kind ``content``, similarity 1.0;
 - estimated word-5-shingle Jaccard ≥ the threshold → kind ``near`` (syndicated wire copy, a
   few words changed, boilerplate added or dropped, headline changed);
-- a revision of an article that passed (``update_of`` set) is never a copy: it replaces its
-  own earlier signature, whatever else it resembles;
+- a revision of an article that passed (``update_of`` set and the original in the index) is
+  never a copy: it replaces its own earlier signature, whatever else it resembles; a revision
+  of an article that was itself a copy is judged like a new article (an outlet's edit of its
+  copy of a wire story is still a copy);
 - the article itself, with the same content, already in the index: a replay after a crash
   between the send and the offset commit; it was sent already, so it is not sent again.
 
@@ -71,7 +73,8 @@ def decide_near(article: CleanArticle, index: NearIndex, now: datetime) -> Uniqu
     match = index.query(sig, article.content_hash, seen_at)
     if match is not None and match.id == article.id and match.same_content:
         return Replayed(article)
-    if match is None or article.update_of is not None:
+    revision_of_a_survivor = article.update_of is not None and index.contains(article.update_of, seen_at)
+    if match is None or revision_of_a_survivor:
         return Unique(article, sig, seen_at)
     if match.id == article.id:  # its own earlier text, and the key says it is not a revision
         return Unique(article, sig, seen_at)

@@ -239,6 +239,21 @@ class NearIndex:
         distance = (self._stamp - head) % _MOD if head else 0
         return distance if distance < self.capacity else 0
 
+    def contains(self, article_id: str, now: float) -> bool:
+        """Whether ``article_id`` is held and not expired (a revision's original passed)."""
+        raw_id, horizon = _raw_id(article_id), now - self.retention_seconds + 1
+        head = self._id_heads[self._id_bucket(raw_id)]
+        age = (self._stamp - head) % _MOD if head else self.capacity
+        while age < self.capacity:
+            slot = (self._top - age) % self.capacity
+            if self._seen[slot] >= horizon and self._ids[16 * slot : 16 * slot + 16] == raw_id:
+                return True
+            distance = self._id_next[slot]
+            if not distance:
+                return False
+            age += distance
+        return False
+
     def _remove(self, raw_id: bytes) -> None:
         head = self._id_heads[self._id_bucket(raw_id)]
         age = (self._stamp - head) % _MOD if head else self.capacity

@@ -249,3 +249,19 @@ def test_exact_dedup_recognises_its_own_redelivered_input(
         position=stored_position,
     )
     assert isinstance(decide(article, stored, NOW, position), Redelivered) is redelivered
+
+
+def test_a_revision_of_a_copy_is_still_a_copy() -> None:
+    """An outlet edits its copy of a wire story: the edit is not a new article either."""
+    index = NearIndex(capacity=1000)
+    wire = decide_near(clean("https://wire.example/1", "Aid reaches Aleppo", ORIGINAL), index, NOW)
+    assert isinstance(wire, Unique)
+    wire.remember(index)
+    copy = clean("https://outlet.example/1", "Aid reaches Aleppo", ORIGINAL)
+    assert isinstance(decide_near(copy, index, NOW), Copy)
+    edit = copy.model_copy(
+        update={"text": edited(ORIGINAL, 4), "content_hash": "e" * 64, "revision": 2, "update_of": copy.id}
+    )
+    decision = decide_near(edit, index, NOW)
+    assert isinstance(decision, Copy)
+    assert decision.duplicate.duplicate_of == wire.article.id
