@@ -17,7 +17,7 @@ from agents.context import StageContext, send_confirmed
 from pipeline import codec
 from pipeline.config import DedupSettings
 from pipeline.models import CleanArticle
-from pipeline.neardup import Copy, Replayed, decide_near
+from pipeline.neardup import Copy, Replayed, decide_near, new_index
 from pipeline.nearindex import NearIndex, unpack_entry
 
 STAGE = "near-dedup"
@@ -42,7 +42,7 @@ class _IndexHolder:
         if unreadable:
             log.warning("near-duplicate index: skipped %d stored entries it cannot read", unreadable)
         entries.sort(key=lambda entry: entry.seen_at)
-        index = NearIndex(self.settings.near_capacity, self.settings.near_threshold, self.settings.retention)
+        index = new_index(self.settings)
         for entry in entries:
             index.add_packed(entry.pack())
         log.info("near-duplicate index rebuilt from %d stored articles", len(entries))

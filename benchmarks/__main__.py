@@ -12,7 +12,8 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from benchmarks import (
     bench_clean,
@@ -49,15 +50,32 @@ def e2e_plan(args: argparse.Namespace) -> bench_e2e.Plan:
     return bench_e2e.Plan(articles=args.articles or 2000)
 
 
+def run_offline(
+    title: str,
+    name: str,
+    run: Callable[[int], dict[str, Any]],
+    summary: Callable[[dict[str, Any]], None],
+    repetitions: int,
+) -> dict[str, Any]:
+    """One in-process benchmark: run it, write results/<name>.json, print its summary."""
+    print(f"\n{title}:", flush=True)
+    result = run(repetitions)
+    path = report.write(name, result)
+    summary(result)
+    print(f"→ {path}")
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     failed = False
+    repetitions = QUICK_REPETITIONS if args.quick else FULL_REPETITIONS
     if args.only in (None, "stages", "e2e"):
         corpus = load_corpus()
         print(f"input: {corpus.note} ({len(corpus.raw)} entries)", flush=True)
     if args.only in (None, "stages"):
         print("stages:", flush=True)
-        stages = bench_stages.run(corpus, QUICK_REPETITIONS if args.quick else FULL_REPETITIONS)
+        stages = bench_stages.run(corpus, repetitions)
         path = report.write("stages", stages)
         report.print_stages(stages)
         print(f"→ {path}")
@@ -77,27 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"→ {path}")
         failed = failed or poller["status"].startswith("failed")
     if args.only in (None, "clean"):
-        print("\ncleaning stage:", flush=True)
-        clean = bench_clean.run(QUICK_REPETITIONS if args.quick else FULL_REPETITIONS)
-        path = report.write("clean", clean)
-        bench_clean.print_summary(clean)
-        print(f"→ {path}")
+        run_offline("cleaning stage", "clean", bench_clean.run, bench_clean.print_summary, repetitions)
     if args.only in (None, "extract"):
-        print("\nextraction:", flush=True)
-        repetitions = bench_extract.QUICK_REPETITIONS if args.quick else bench_extract.FULL_REPETITIONS
-        extract = bench_extract.run(repetitions)
-        path = report.write("extract", extract)
-        bench_extract.print_summary(extract)
-        print(f"→ {path}")
+        passes = bench_extract.QUICK_REPETITIONS if args.quick else bench_extract.FULL_REPETITIONS
+        extract = run_offline("extraction", "extract", bench_extract.run, bench_extract.print_summary, passes)
         skipped = extract["status"].startswith("skipped")
         failed = failed or (skipped and os.environ.get("CI") == "true")
     if args.only in (None, "neardup"):
-        print("\nnear-duplicate index:", flush=True)
-        repetitions = bench_neardup.QUICK_REPETITIONS if args.quick else bench_neardup.FULL_REPETITIONS
-        neardup = bench_neardup.run(repetitions)
-        path = report.write("neardup", neardup)
-        bench_neardup.print_summary(neardup)
-        print(f"→ {path}")
+        run_offline(
+            "near-duplicate index", "neardup", bench_neardup.run, bench_neardup.print_summary, repetitions
+        )
     return 1 if failed else 0
 
 

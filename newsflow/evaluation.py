@@ -40,7 +40,7 @@ from pipeline.clock import Clock, FakeClock, rfc3339
 from pipeline.config import DedupSettings
 from pipeline.errors import InvalidArticle, ParseError
 from pipeline.models import RawArticle
-from pipeline.nearindex import NearIndex
+from pipeline.neardup import new_index
 from pipeline.poller.parser import parse_feed
 from pipeline.tagging import Tagger
 from pipeline.taxonomy import Taxonomy
@@ -87,8 +87,7 @@ def make_chain(clock: Clock | None = None) -> Chain:
     near-duplicates says so with a true ``near_enabled`` attribute (tests assert the near
     target only then).
     """
-    settings = DedupSettings()  # the defaults users get
-    near = NearIndex(EVAL_CAPACITY, settings.near_threshold, settings.retention)
+    near = new_index(DedupSettings(), EVAL_CAPACITY)  # the defaults users get, sized down
     return Chain(Tagger(Taxonomy()), clock or FakeClock(EVAL_TIME), near=near)
 
 

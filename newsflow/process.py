@@ -32,6 +32,7 @@ from pipeline.fulltext.fetch import PageFetcher
 from pipeline.fulltext.guard import AddressPolicy
 from pipeline.metrics import PipelineMetrics
 from pipeline.models import RawArticle
+from pipeline.neardup import new_index
 from pipeline.nearindex import NearIndex
 from pipeline.poller.fetcher import Fetcher
 from pipeline.poller.parser import parse_feed
@@ -92,7 +93,7 @@ def near_index(settings: DedupSettings, capacity: int) -> NearIndex | None:
     """The near-duplicate index the settings ask for, or None when near dedup is off."""
     if not settings.near:
         return None
-    return NearIndex(min(capacity, settings.near_capacity), settings.near_threshold, settings.retention)
+    return new_index(settings, capacity)
 
 
 def raw_articles(

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pipeline.clock import rfc3339
+from pipeline.config import DedupSettings
 from pipeline.models import CleanArticle, Duplicate
 from pipeline.nearindex import NearIndex, pack_entry
 from pipeline.similarity import Signature, signature
@@ -60,6 +61,13 @@ class Replayed:
     """This very article passed already (redelivered after a crash): nothing to send."""
 
     article: CleanArticle
+
+
+def new_index(settings: DedupSettings, capacity: int | None = None) -> NearIndex:
+    """An empty index as the settings configure it; ``capacity`` lowers the configured one
+    (the arrays are preallocated: one-off runs need far fewer entries than a worker)."""
+    limit = settings.near_capacity if capacity is None else min(capacity, settings.near_capacity)
+    return NearIndex(limit, settings.near_threshold, settings.retention)
 
 
 def text_of(article: CleanArticle) -> str:

@@ -8,7 +8,7 @@ from pipeline.cleaning.boilerplate import BoilerplateRules, default_rules, remov
 from pipeline.cleaning.dates import published_at
 from pipeline.cleaning.html import html_to_text, sanitize_html
 from pipeline.cleaning.identity import article_id, content_hash
-from pipeline.cleaning.language import detect_language
+from pipeline.cleaning.language import SAMPLE_CHARS, detect_language
 from pipeline.cleaning.text import normalize_text, strip_invisible, summarize
 from pipeline.cleaning.titles import clean_title, plain_line
 from pipeline.cleaning.urls import canonical_url, safe_http_url
@@ -49,7 +49,7 @@ def clean_article(
     )
     summary = summarize(feed_summary or text, summary_chars)
     fetched = _fetched_at(raw)
-    lang = detect_language(f"{title}\n{text}", raw.feed_lang).lang
+    lang = detect_language(f"{title}\n{text[:SAMPLE_CHARS]}", raw.feed_lang).lang  # no 5 KB copy
     return CleanArticle(
         id=article_id(raw.article_key),
         article_key=raw.article_key,
