@@ -18,6 +18,7 @@ from pipeline.clock import Clock
 from pipeline.config import Settings
 from pipeline.metrics import PipelineMetrics
 from pipeline.tagging import Tagger
+from pipeline.taxonomy_watch import TaxonomyWatcher
 from pipeline.topics import TopicNames
 
 # Faust's working directory (table stores); created by the process edge before start.
@@ -50,7 +51,9 @@ def create_app(
     registry: CollectorRegistry,
     clock: Clock,
     rules: BoilerplateRules | None = None,
+    watcher: TaxonomyWatcher | None = None,
 ) -> faust.App:
+    """The worker's app; ``watcher`` (when given) reloads the taxonomy without a restart."""
     kafka = settings.kafka
     app = NewsflowApp(
         settings.worker.app_id,
@@ -70,11 +73,13 @@ def create_app(
     )
     metrics = PipelineMetrics.create(registry)
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
-    topics = declare_topics(app, TopicNames(kafka.topic_prefix), kafka.partitions)
+    names = TopicNames(kafka.topic_prefix)
+    topics = declare_topics(app, names, kafka.partitions)
     ctx = StageContext(topics, DeadLetters(topics.dead_letter, metrics), metrics, clock)
     cleaning.register(app, ctx, rules or default_rules(), settings.cleaning.summary_chars)
     dedup.register(app, ctx, kafka.partitions, settings.dedup)
     if settings.dedup.near:
         neardup.register(app, ctx, settings.dedup)
-    tagging.register(app, ctx, tagger)
+    state = tagging.TaggingState(tagger, names, kafka.partitions, watcher, settings.tagging.reload_seconds)
+    tagging.register(app, ctx, state)
     return app

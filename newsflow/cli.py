@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from newsflow.broker import BrokerCommandFailed
 from newsflow.kafka_io import BrokerUnavailable
-from newsflow.settings_io import resolve_config_path, settings_from, taxonomy_for
+from newsflow.settings_io import resolve_config_path, settings_from, tagger_for, taxonomy_for, taxonomy_path
 from pipeline.errors import ConfigError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -70,6 +70,25 @@ def build_parser() -> argparse.ArgumentParser:
     check = taxonomy_commands.add_parser("check", help="validate a taxonomy file")
     check.add_argument("file")
     check.set_defaults(run=_taxonomy_check)
+    diff = taxonomy_commands.add_parser(
+        "diff",
+        help="show which articles gain or lose which tags between two taxonomy versions "
+        "(exit 1 when a source could not be read)",
+    )
+    diff.add_argument("old", metavar="OLD.yaml", help="the taxonomy before the change")
+    diff.add_argument("new", metavar="NEW.yaml", help="the taxonomy after the change")
+    diff.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="feed file or http(s) URL, or a news.articles export (JSON Lines from process or tail)",
+    )
+    diff.add_argument("--json", action="store_true", help="one JSON document instead of text")
+    diff.add_argument(
+        "--limit", type=int, default=50, metavar="N", help="list at most N changed articles (default 50)"
+    )
+    diff.add_argument("--scores", action="store_true", help="also count tags whose score changed")
+    diff.set_defaults(run=_taxonomy_diff)
 
     feeds = commands.add_parser("feeds", help="the feed registry")
     feeds_commands = feeds.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -128,7 +147,7 @@ def _worker(args: argparse.Namespace) -> int:
     from newsflow.worker import run_worker
 
     settings = settings_from(args.config)
-    run_worker(settings, taxonomy_for(settings), args.log_level)
+    run_worker(settings, taxonomy_path(settings), args.log_level)
     return EXIT_OK
 
 
@@ -142,12 +161,11 @@ def _poller(args: argparse.Namespace) -> int:
 def _process(args: argparse.Namespace) -> int:
     from newsflow.process import PROCESS_NEAR_CAPACITY, near_index, run_process
     from pipeline.cleaning.boilerplate import BoilerplateRules
-    from pipeline.tagging import Tagger
 
     if args.feed_id and len(args.sources) > 1:
         raise UsageError("newsflow process: --feed-id needs exactly one SOURCE")
     settings = settings_from(args.config)
-    tagger = Tagger(taxonomy_for(settings, args.taxonomy))
+    tagger = tagger_for(settings, taxonomy_for(settings, args.taxonomy))
     return run_process(
         args.sources,
         tagger,
@@ -179,6 +197,15 @@ def _taxonomy_check(args: argparse.Namespace) -> int:
     queries = sum(1 for topic in taxonomy.topics if topic.query is not None)
     print(f"{args.file}: ok ({len(taxonomy.topics)} topics, {queries} query rules)")
     return EXIT_OK
+
+
+def _taxonomy_diff(args: argparse.Namespace) -> int:
+    from newsflow.taxonomy_diff import Options, run_diff
+
+    if args.limit < 0:
+        raise UsageError("newsflow taxonomy diff: --limit must be 0 or more")
+    options = Options(scores=args.scores, as_json=args.json, limit=args.limit)
+    return run_diff((args.old, args.new), args.sources, settings_from(args.config), options)
 
 
 def _feeds_list(args: argparse.Namespace) -> int:

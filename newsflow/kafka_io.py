@@ -52,8 +52,9 @@ async def _describe(admin: AIOKafkaAdminClient) -> None:
         raise KafkaError("cluster has no brokers")
 
 
-async def ensure_topics(settings: KafkaSettings) -> list[str]:
-    """Create the pipeline's topics that do not exist yet; return the names created."""
+async def ensure_topics(settings: KafkaSettings, extra: Sequence[str] = ()) -> list[str]:
+    """Create the pipeline's topics (and ``extra`` ones: per-topic streams) that do not exist
+    yet; return the names created."""
     names = TopicNames(settings.topic_prefix)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.servers, request_timeout_ms=10000)
     await admin.start()
@@ -66,7 +67,7 @@ async def ensure_topics(settings: KafkaSettings) -> list[str]:
                 replication_factor=settings.replication_factor,
                 topic_configs={"cleanup.policy": "compact"} if suffix in COMPACTED else {},
             )
-            for suffix, name in names.all().items()
+            for suffix, name in [*names.all().items(), *((name, name) for name in extra)]
             if name not in existing
         ]
         if not wanted:

@@ -11,25 +11,31 @@ from prometheus_client import CollectorRegistry
 
 from agents.app import FAUST_DATA_DIR, create_app
 from newsflow.kafka_io import check_broker, ensure_topics
+from newsflow.settings_io import tagger_for
 from pipeline.cleaning.boilerplate import BoilerplateRules
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
-from pipeline.tagging import Tagger
-from pipeline.taxonomy import Taxonomy
+from pipeline.taxonomy import load_taxonomy
+from pipeline.taxonomy_watch import TaxonomyWatcher
+from pipeline.topics import TopicNames
 
 log = logging.getLogger("newsflow.worker")
 
 
-def run_worker(settings: Settings, taxonomy: Taxonomy, loglevel: str = "info") -> None:
+def run_worker(settings: Settings, taxonomy_file: Path, loglevel: str = "info") -> None:
     """Check the broker, create missing topics, then hand the loop to Faust until stopped."""
     rules = BoilerplateRules.load(*settings.cleaning.boilerplate_files)  # ConfigError: exit 2
+    tagger = tagger_for(settings, load_taxonomy(taxonomy_file))  # ConfigError: exit 2
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(check_broker(settings.kafka.servers))
-    loop.run_until_complete(ensure_topics(settings.kafka))
-    if not taxonomy.topics:
-        log.warning("no taxonomy configured (taxonomy_file): articles will carry no tags")
+    names = TopicNames(settings.kafka.topic_prefix)
+    streams = [names.topic_stream(name) for name in sorted(tagger.stream_topics)]
+    loop.run_until_complete(ensure_topics(settings.kafka, streams))
+    if not tagger.taxonomy.topics:
+        log.warning("the taxonomy %s has no topics: articles will carry no topic tags", taxonomy_file)
     Path(FAUST_DATA_DIR).mkdir(parents=True, exist_ok=True)
-    app = create_app(settings, Tagger(taxonomy), CollectorRegistry(), SystemClock(), rules)
+    watcher = TaxonomyWatcher(taxonomy_file, lambda taxonomy: tagger_for(settings, taxonomy))
+    app = create_app(settings, tagger, CollectorRegistry(), SystemClock(), rules, watcher)
     worker = faust.Worker(app, loglevel=loglevel, loop=loop, quiet=True)
     worker.execute_from_commandline()

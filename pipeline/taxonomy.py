@@ -11,8 +11,12 @@ from pipeline.config import read_yaml
 from pipeline.errors import ConfigError
 from pipeline.query import Node, QuerySyntaxError, operands, parse_query
 
+# The world-news taxonomy shipped with the project: used when no taxonomy_file is configured.
+DEFAULT_TAXONOMY = Path(__file__).parent / "taxonomies" / "world-news.yaml"
 _NAME = re.compile(r"^[^\s:()\"]+$")
 _TOPIC_KEYS = {"name", "kind", "terms", "query", "min_mentions", "min_score", "stream", "description"}
+_TOPIC_KEYS |= {"country"}
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,7 @@ class Topic:
     min_mentions: int = 1
     min_score: float = 0.0
     stream: bool = False
+    country: str | None = None  # ISO 3166-1 alpha-2, for place topics
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +90,23 @@ def _topic(entry: Any, where: str) -> Topic:
         query_text=query_text,
         min_mentions=_number(entry, "min_mentions", 1, int, where),
         min_score=_number(entry, "min_score", 0.0, float, where),
-        stream=bool(entry.get("stream", False)),
+        stream=_flag(entry, "stream", where),
+        country=_country(entry, where),
     )
+
+
+def _flag(entry: dict[str, Any], key: str, where: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {key}: must be true or false")
+    return value
+
+
+def _country(entry: dict[str, Any], where: str) -> str | None:
+    value = entry.get("country")
+    if value is not None and (not isinstance(value, str) or not _COUNTRY.match(value)):
+        raise ConfigError(f"{where}: country: must be an ISO 3166-1 alpha-2 code such as SY")
+    return value
 
 
 def _number(entry: dict[str, Any], key: str, default: float, kind: type, where: str) -> Any:

@@ -55,6 +55,10 @@ class TopicNames:
     def dead_letter(self) -> str:
         return self.name("dead-letter")
 
+    def topic_stream(self, topic: str) -> str:
+        """The per-topic stream of a taxonomy topic marked ``stream: true``."""
+        return self.name(f"topic.{topic}")
+
     def all(self) -> dict[str, str]:
         """suffix → full name, for every topic the pipeline owns."""
         suffixes = (

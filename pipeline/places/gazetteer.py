@@ -1,0 +1,159 @@
+"""Place tags from a gazetteer: which capitalised names in an article are places, and which.
+
+A name found at word boundaries (``pipeline.matching``) is a *candidate*. Whether it is a place
+depends on how it is written where it stands (``context.py``): capitalised, not glued to
+other capitalised words (``Michael Jackson``, ``Reading Festival``), not the first word of a
+sentence, not a title (headlines capitalise everything). A mention that passes everything is
+*strong*; one at a sentence start, in the title, or in a script without capitals is *weak*
+and counts only when confirmed: the same place mentioned strongly elsewhere, another place of
+its country mentioned, or a country or a city of a million people (seldom anything else).
+Names that are everyday words or common first names (``names.yaml``: Nice, Mobile, Jackson)
+need a strong mention *and* another place of their country. Where one name fits several
+places, a place whose country the article names wins, then the larger population.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from pipeline.cleaning.text import matching_form
+from pipeline.matching import FieldName, Hit, Matcher, Tokenized, score, tokens
+from pipeline.models import Tag, TagMatch
+from pipeline.places.context import Strength, strength
+from pipeline.places.data import Name, Place, ambiguous_names, load_places
+
+PLACE_KIND = "place"
+BIG_CITY = 1_000_000  # people: a city this large is seldom anything else
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    field: FieldName
+    names: tuple[Name, ...]
+    strength: Strength
+    ambiguous: bool
+
+
+class Gazetteer:
+    """Countries and cities compiled into one matcher; :meth:`tags` is called per article."""
+
+    def __init__(self, places: list[Place], names: list[Name]) -> None:
+        self.places = places
+        keyed: dict[str, list[Name]] = defaultdict(list)
+        for name in names:
+            key = "".join(tokens(name.written))
+            if key:
+                keyed[key].append(name)
+        self.name_count = len(names)
+        self._ambiguous = {"".join(tokens(name)) for name in ambiguous_names()}
+        self._matcher: Matcher[tuple[str, tuple[Name, ...]]] = Matcher(
+            (key, (key, tuple(found))) for key, found in keyed.items()
+        )
+
+    def tags(self, fields: Mapping[FieldName, Tokenized]) -> list[Tag]:
+        """Place tags for one article's fields (``title``, ``summary``, ``text``)."""
+        candidates = [
+            _Candidate(field, names, strength(text, hit, field, names), key in self._ambiguous)
+            for field, text in fields.items()
+            for hit, key, names in self._longest(text)
+        ]
+        candidates = [c for c in candidates if c.strength is not Strength.NONE]
+        chosen = self._resolve(candidates)
+        return self._to_tags(chosen)
+
+    def _longest(self, text: Tokenized) -> list[tuple[Hit[object], str, tuple[Name, ...]]]:
+        """Candidates at boundaries, the longest where they overlap (``New York City`` over
+        ``York``)."""
+        found = sorted(self._matcher.hits(text), key=lambda hit: (hit.start, -hit.stop))
+        kept: list[tuple[Hit[object], str, tuple[Name, ...]]] = []
+        reach = -1
+        for hit in found:
+            if hit.start >= reach:
+                key, names = hit.value
+                kept.append((hit, key, names))  # type: ignore[arg-type]
+                reach = hit.stop
+        return kept
+
+    def _resolve(self, candidates: list[_Candidate]) -> list[tuple[_Candidate, Place]]:
+        """One place per candidate, or none; see the module docstring for the rules."""
+        named = self._countries_named(candidates)
+        strong_places = {name.place for c in candidates if c.strength is Strength.STRONG for name in c.names}
+        chosen: list[tuple[_Candidate, Place]] = []
+        for candidate in candidates:
+            index = self._pick(candidate, named)
+            place = self.places[index]
+            others = named.get(place.country, set()) - {index}
+            confirmed = bool(others)
+            if candidate.ambiguous:
+                accepted = candidate.strength is Strength.STRONG and confirmed
+            elif candidate.strength is Strength.STRONG:
+                accepted = True
+            else:
+                accepted = (
+                    confirmed or index in strong_places or place.is_country or place.population >= BIG_CITY
+                )
+            if accepted:
+                chosen.append((candidate, place))
+        return chosen
+
+    def _countries_named(self, candidates: list[_Candidate]) -> dict[str, set[int]]:
+        """Country code → the places (indexes) that name it: countries, and cities whose
+        name is theirs alone, mentioned strongly."""
+        named: dict[str, set[int]] = defaultdict(set)
+        for candidate in candidates:
+            places = {name.place for name in candidate.names}
+            if candidate.ambiguous or len(places) != 1:
+                continue
+            index = next(iter(places))
+            place = self.places[index]
+            if place.is_country or candidate.strength is Strength.STRONG:
+                named[place.country].add(index)
+        return named
+
+    def _pick(self, candidate: _Candidate, named: Mapping[str, set[int]]) -> int:
+        def rank(name: Name) -> tuple[bool, bool, int]:
+            place = self.places[name.place]
+            return (bool(named.get(place.country)), place.is_country, place.population)
+
+        return max(candidate.names, key=rank).place
+
+    def _to_tags(self, chosen: list[tuple[_Candidate, Place]]) -> list[Tag]:
+        per_place: dict[int, dict[tuple[FieldName, str], int]] = defaultdict(lambda: defaultdict(int))
+        places: dict[int, Place] = {}
+        for candidate, place in chosen:
+            written = next(n.written for n in candidate.names if self.places[n.place] is place)
+            per_place[id(place)][(candidate.field, written)] += 1
+            places[id(place)] = place
+        tags = []
+        for key, evidence in per_place.items():
+            place = places[key]
+            matches = tuple(
+                TagMatch(term=written, field=field, count=count)
+                for (field, written), count in sorted(evidence.items())
+            )
+            tags.append(
+                Tag(
+                    name=place_slug(place.name),
+                    score=score(matches),
+                    kind=PLACE_KIND,
+                    matches=matches,
+                    country=place.country,
+                    geonameid=place.geonameid or None,
+                )
+            )
+        return tags
+
+
+@cache
+def load_gazetteer(min_population: int) -> Gazetteer:
+    """Built once per process and setting (~5 s, ~150 MB): shared by every tagger, also by
+    the taggers of reloaded taxonomies."""
+    return Gazetteer(*load_places(min_population))
+
+
+def place_slug(name: str) -> str:
+    """``New York City`` → ``new-york-city``: a tag name, one word like taxonomy topic names."""
+    return "-".join(matching_form(name).replace("'", "").replace(".", "").split()) or name
