@@ -22,6 +22,7 @@ from benchmarks import (
     bench_neardup,
     bench_poller,
     bench_stages,
+    bench_tagging,
     report,
 )
 from benchmarks.corpus import load_corpus
@@ -36,7 +37,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["stages", "e2e", "poller", "clean", "extract", "neardup"],
+        choices=["stages", "e2e", "poller", "clean", "extract", "neardup", "tagging"],
         help="run one benchmark (default: all of them)",
     )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and articles (development)")
@@ -105,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_offline(
             "near-duplicate index", "neardup", bench_neardup.run, bench_neardup.print_summary, repetitions
         )
+    if args.only in (None, "tagging"):
+        run_offline("tagging", "tagging", bench_tagging.run, bench_tagging.print_summary, repetitions)
     return 1 if failed else 0
 
 

@@ -23,7 +23,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, NamedTuple, TypeVar
 
 import ahocorasick
 import numpy as np
@@ -171,8 +171,7 @@ def term_variants(term: str) -> set[str]:
     return {stem + form for form in forms}
 
 
-@dataclass(frozen=True, slots=True)
-class Hit(Generic[V]):
+class Hit(NamedTuple, Generic[V]):
     start: int  # in Tokenized.joined
     stop: int
     value: V

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from pipeline.clock import rfc3339
 from pipeline.matching import TITLE_WEIGHT, FieldName, Matcher, Tokenized, score, term_variants, tokens
@@ -29,8 +29,7 @@ FIELDS: tuple[FieldName, ...] = ("title", "summary", "text")
 _RAW_OWNER = "\x00term:"  # owner prefix for raw query terms; cannot collide with topic names
 
 
-@dataclass(frozen=True, slots=True)
-class _Pattern:
+class _Pattern(NamedTuple):  # a tuple: hashed in C, and hashing happens per match
     owner: str  # topic name, or _RAW_OWNER + phrase
     term: str  # the spelling written in the taxonomy
 
@@ -93,7 +92,9 @@ class Tagger:
         for field, tokenized in fields.items():
             # Sorted so evidence order (and thus output bytes) is the same in every process.
             for pattern, count in sorted(self.counts(tokenized).items(), key=lambda item: item[0].term):
-                evidence[pattern.owner].append(TagMatch(term=pattern.term, field=field, count=count))
+                evidence[pattern.owner].append(
+                    TagMatch.model_construct(term=pattern.term, field=field, count=count)
+                )
         tags: dict[str, Tag] = {}
         for owner, matches in evidence.items():
             topic = self._term_topics.get(owner)
@@ -119,7 +120,14 @@ def _term_tag(topic: Topic, matches: list[TagMatch]) -> Tag | None:
     value = score(matches)
     if mentions < topic.min_mentions or value < topic.min_score:
         return None
-    return Tag(name=topic.name, score=value, kind=topic.kind, matches=tuple(matches), country=topic.country)
+    return Tag.model_construct(
+        name=topic.name,
+        score=value,
+        kind=topic.kind,
+        matches=tuple(matches),
+        country=topic.country,
+        geonameid=None,
+    )
 
 
 def _operand_matches(
@@ -160,5 +168,7 @@ def _positive_evidence(
 def tag_article(article: CleanArticle, tagger: Tagger, now: datetime) -> Article:
     """The tagging stage: the clean article plus its tags, ready for ``news.articles``."""
     tags = tagger.tag(article.title, article.summary, article.text)
-    fields = article.model_dump(by_alias=False, exclude={"schema_"})
-    return Article(**fields, tags=tags, processed_at=rfc3339(now))
+    fields = {name: value for name, value in article if name != "schema_"}
+    # No second validation: the fields come from a validated CleanArticle and the tags are
+    # built here from typed values (re-validating a 5 KB article cost more than tagging it).
+    return Article.model_construct(**fields, tags=tags, processed_at=rfc3339(now))
