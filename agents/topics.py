@@ -13,9 +13,11 @@
        ├────────────► news.duplicates   (kind content / near, with the similarity)
        ▼
     news.unique       key=article_key
-       │ tagging       pipeline.tagging.tag_article
+       │ tagging       pipeline.tagging.tag_article (taxonomy reloaded on change, gazetteer)
        ▼
     news.articles     key=article_key   ◄── what subscribers read
+       └────────────► news.topic.<name>  key=article_key  (topics with stream: true; declared
+                                          by agents/tagging.py from the taxonomy in use)
 
     any stage: a message it cannot decode or process ──► news.dead-letter
                (original bytes; x-newsflow-stage/-reason/-source-topic/-offset headers)

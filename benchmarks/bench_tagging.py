@@ -170,7 +170,8 @@ def run(repetitions: int) -> dict[str, Any]:
 def print_summary(result: dict[str, Any]) -> None:
     source = result["input"]
     print(
-        f"\nTagging — {source['source']}: {source['articles']} articles, median {source['median_words']} words"
+        f"\nTagging — {source['source']}: {source['articles']} articles, "
+        f"median {source['median_words']} words"
     )
     print(f"  {'':44} {'articles/s':>10} {'µs/article':>10}")
     rows = [*result["cases"].items(), ("baseline: one regex per topic, 10k terms", result["regex_baseline"])]

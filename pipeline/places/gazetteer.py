@@ -35,6 +35,18 @@ class _Candidate:
     names: tuple[Name, ...]
     strength: Strength
     ambiguous: bool
+    span: tuple[int, int] | None  # characters in the field's text, when known
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One candidate name in an article and what became of it (for evaluation and debugging)."""
+
+    field: FieldName
+    start: int  # character offsets in the field's (NFKC) text
+    stop: int
+    written: str  # as the text writes it
+    place: Place | None  # None: judged not a place here
 
 
 class Gazetteer:
@@ -55,14 +67,33 @@ class Gazetteer:
 
     def tags(self, fields: Mapping[FieldName, Tokenized]) -> list[Tag]:
         """Place tags for one article's fields (``title``, ``summary``, ``text``)."""
-        candidates = [
-            _Candidate(field, names, strength(text, hit, field, names), key in self._ambiguous)
+        candidates = [c for c in self._candidates(fields) if c.strength is not Strength.NONE]
+        return self._to_tags(self._resolve(candidates))
+
+    def mentions(self, fields: Mapping[FieldName, Tokenized]) -> list[Mention]:
+        """Every candidate that is capitalised where it stands, and the place it was taken
+        for (None when rejected): what a labelled evaluation compares with."""
+        candidates = self._candidates(fields)
+        chosen = {id(candidate): place for candidate, place in self._resolve(candidates)}
+        found = []
+        for candidate in candidates:
+            text = fields[candidate.field]
+            if candidate.span is None or text.surface is None:
+                continue
+            start, stop = candidate.span
+            written = text.surface.text[start:stop]
+            if written[:1].isupper() or not written[:1].islower():
+                found.append(Mention(candidate.field, start, stop, written, chosen.get(id(candidate))))
+        return found
+
+    def _candidates(self, fields: Mapping[FieldName, Tokenized]) -> list[_Candidate]:
+        return [
+            _Candidate(
+                field, names, strength(text, hit, field, names), key in self._ambiguous, _span(text, hit)
+            )
             for field, text in fields.items()
             for hit, key, names in self._longest(text)
         ]
-        candidates = [c for c in candidates if c.strength is not Strength.NONE]
-        chosen = self._resolve(candidates)
-        return self._to_tags(chosen)
 
     def _longest(self, text: Tokenized) -> list[tuple[Hit[object], str, tuple[Name, ...]]]:
         """Candidates at boundaries, the longest where they overlap (``New York City`` over
@@ -83,6 +114,8 @@ class Gazetteer:
         strong_places = {name.place for c in candidates if c.strength is Strength.STRONG for name in c.names}
         chosen: list[tuple[_Candidate, Place]] = []
         for candidate in candidates:
+            if candidate.strength is Strength.NONE:
+                continue
             index = self._pick(candidate, named)
             place = self.places[index]
             others = named.get(place.country, set()) - {index}
@@ -105,7 +138,7 @@ class Gazetteer:
         named: dict[str, set[int]] = defaultdict(set)
         for candidate in candidates:
             places = {name.place for name in candidate.names}
-            if candidate.ambiguous or len(places) != 1:
+            if candidate.ambiguous or len(places) != 1 or candidate.strength is Strength.NONE:
                 continue
             index = next(iter(places))
             place = self.places[index]
@@ -145,6 +178,13 @@ class Gazetteer:
                 )
             )
         return tags
+
+
+def _span(text: Tokenized, hit: Hit[object]) -> tuple[int, int] | None:
+    surface = text.surface
+    if surface is None:
+        return None
+    return surface.starts[text.token_index(hit.start)], surface.stops[text.token_index(hit.stop - 1)]
 
 
 @cache
