@@ -25,6 +25,9 @@ log = logging.getLogger("newsflow.worker")
 def run_worker(settings: Settings, taxonomy_file: Path, loglevel: str = "info") -> None:
     """Check the broker, create missing topics, then hand the loop to Faust until stopped."""
     rules = BoilerplateRules.load(*settings.cleaning.boilerplate_files)  # ConfigError: exit 2
+    # The watcher notes the file's content first: a version saved while the worker starts is
+    # then loaded once more by the first check instead of being missed.
+    watcher = TaxonomyWatcher(taxonomy_file, lambda taxonomy: tagger_for(settings, taxonomy))
     tagger = tagger_for(settings, load_taxonomy(taxonomy_file))  # ConfigError: exit 2
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -35,7 +38,6 @@ def run_worker(settings: Settings, taxonomy_file: Path, loglevel: str = "info") 
     if not tagger.taxonomy.topics:
         log.warning("the taxonomy %s has no topics: articles will carry no topic tags", taxonomy_file)
     Path(FAUST_DATA_DIR).mkdir(parents=True, exist_ok=True)
-    watcher = TaxonomyWatcher(taxonomy_file, lambda taxonomy: tagger_for(settings, taxonomy))
     app = create_app(settings, tagger, CollectorRegistry(), SystemClock(), rules, watcher)
     worker = faust.Worker(app, loglevel=loglevel, loop=loop, quiet=True)
     worker.execute_from_commandline()
