@@ -35,8 +35,9 @@ test-unit: install ## unit tests only (no services)
 test-integration: install ## integration tests only (real broker, started and stopped here)
 	@bash scripts/with-broker.sh $(BIN)/python -m pytest tests/integration
 
-eval: install ## dedup evaluation on the shared datasets (BBC, Reuters, real-feed poll sequences)
+eval: install ## dedup and place-tag evaluations on the shared datasets (BBC, Reuters, AG News, poll sequences)
 	$(BIN)/newsflow eval dedup
+	$(BIN)/newsflow eval places
 
 bench: install ## benchmarks (in-process and through the real broker); JSON in benchmarks/results/
 	@bash scripts/with-broker.sh $(BIN)/python -m benchmarks

@@ -131,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dedup.add_argument("--json", action="store_true", help="JSON instead of tables")
     dedup.set_defaults(run=_eval_dedup)
+    places = eval_commands.add_parser(
+        "places",
+        help="place-tag precision and recall on hand-labelled mentions (newsflow/place_labels.yaml)",
+    )
+    places.add_argument(
+        "--data", metavar="DIR", help="the shared data folder (default: $NEWSFLOW_DATA or ../shared/data)"
+    )
+    places.add_argument("--json", action="store_true", help="JSON instead of text")
+    places.set_defaults(run=_eval_places)
     return parser
 
 
@@ -271,6 +280,23 @@ def _eval_dedup(args: argparse.Namespace) -> int:
     else:
         print(evaluation.render(report))
     return EXIT_OK if report.met else EXIT_FAILURE
+
+
+def _eval_places(args: argparse.Namespace) -> int:
+    import orjson
+
+    from newsflow import evaluation, evaluation_places
+
+    data_dir = Path(args.data).resolve() if args.data else evaluation.default_data_dir()
+    try:
+        report = evaluation_places.run_eval(data_dir)
+    except evaluation.DataMissing as exc:
+        return _fail(f"newsflow eval places: {exc}", EXIT_FAILURE)
+    if args.json:
+        print(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(evaluation_places.render(report))
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -104,7 +104,7 @@ class Tagger:
         for topic in self._queries:
             assert topic.query is not None
             if _holds(topic.query, tags, evidence):
-                tag = _term_tag(topic, list(_positive_evidence(topic.query, tags, evidence)))
+                tag = _query_tag(topic, list(_positive_evidence(topic.query, tags, evidence)))
                 if tag is not None:
                     tags[topic.name] = tag
         if self.gazetteer is not None:
@@ -128,6 +128,16 @@ def _term_tag(topic: Topic, matches: list[TagMatch]) -> Tag | None:
         country=topic.country,
         geonameid=None,
     )
+
+
+def _query_tag(topic: Topic, matches: list[TagMatch]) -> Tag | None:
+    """A query that holds is a tag; with positive evidence, ``min_mentions``/``min_score``
+    apply to it. A query of negations only (``NOT sport``) has none: its tag scores 0."""
+    if not matches:
+        return Tag.model_construct(
+            name=topic.name, score=0.0, kind=topic.kind, matches=(), country=topic.country, geonameid=None
+        )
+    return _term_tag(topic, matches)
 
 
 def _operand_matches(
@@ -160,6 +170,8 @@ def _positive_evidence(
         return ()
     merged: dict[tuple[str, str], TagMatch] = {}
     for child in node.operands:
+        if not _holds(child, tags, evidence):  # a false OR branch proves nothing
+            continue
         for match in _positive_evidence(child, tags, evidence):
             merged.setdefault((match.term, match.field), match)
     return tuple(merged.values())

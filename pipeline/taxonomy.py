@@ -84,15 +84,29 @@ def _topic(entry: Any, where: str) -> Topic:
             raise ConfigError(f"{where}: query: {exc}") from None
     return Topic(
         name=name,
-        kind=str(entry.get("kind", "topic")),
+        kind=_kind(entry, where),
         terms=tuple(terms),
         query=query,
         query_text=query_text,
-        min_mentions=_number(entry, "min_mentions", 1, int, where),
+        min_mentions=_whole(entry, "min_mentions", where),
         min_score=_number(entry, "min_score", 0.0, float, where),
         stream=_flag(entry, "stream", where),
         country=_country(entry, where),
     )
+
+
+def _kind(entry: dict[str, Any], where: str) -> str:
+    value = entry.get("kind", "topic")
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: kind: must be a non-empty string such as place")
+    return value
+
+
+def _whole(entry: dict[str, Any], key: str, where: str) -> int:
+    value = entry.get(key, 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}: {key}: must be a non-negative whole number")
+    return value
 
 
 def _flag(entry: dict[str, Any], key: str, where: str) -> bool:
@@ -104,6 +118,8 @@ def _flag(entry: dict[str, Any], key: str, where: str) -> bool:
 
 def _country(entry: dict[str, Any], where: str) -> str | None:
     value = entry.get("country")
+    if value is False:  # YAML 1.1 reads an unquoted NO (Norway) as false
+        raise ConfigError(f'{where}: country: write the code in quotes ("NO"): YAML reads NO as false')
     if value is not None and (not isinstance(value, str) or not _COUNTRY.match(value)):
         raise ConfigError(f"{where}: country: must be an ISO 3166-1 alpha-2 code such as SY")
     return value

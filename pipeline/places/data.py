@@ -5,7 +5,8 @@ Which alternate names of a city are kept, and why:
 
 - names in scripts without letter case (Arabic, Cyrillic is cased but rarely English, CJK…)
   are kept: they are how sources in those languages write the city (``حلب``, ``Алеппо``);
-- Latin-script alternates are kept when they look like a proper name: every word capitalised
+- Latin-script alternates are kept for cities of a million people or more, when they look
+  like a proper name: every word capitalised
   or a short particle (``Rio de Janeiro``), no digits, at least four letters, not all capitals
   (GeoNames lists airport codes like ``ALP`` among alternates);
 - a name that is also the main name of another place (of any size) is dropped: ``Berea`` is
@@ -24,7 +25,10 @@ import yaml
 
 from pipeline.cleaning.text import matching_form
 
-MIN_NAME_LETTERS = 4  # shorter Latin names are mostly codes and abbreviations
+MIN_NAME_LETTERS = 4
+# Latin-script alternates are kept for cities of at least this many people only: for smaller
+# ones GeoNames lists words that mean other things first ("Google" for Topeka, "Bally").
+BIG_CITY_ALTERNATES = 1_000_000  # shorter Latin names are mostly codes and abbreviations
 _PARTICLES = {
     "de",
     "del",
@@ -138,6 +142,8 @@ def load_places(min_population: int) -> tuple[list[Place], list[Name]]:
             folded = matching_form(alternate)
             if folded == own or folded in main_names or not keep_alternate(alternate):
                 continue
+            if _latin(alternate) and int(city["population"]) < BIG_CITY_ALTERNATES:
+                continue  # small places' Latin alternates are mostly other things (Google, Bally)
             names.append(Name(index, alternate, False))
     return places, names
 

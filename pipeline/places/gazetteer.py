@@ -18,11 +18,12 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from pipeline.cleaning.text import matching_form
 from pipeline.matching import FieldName, Hit, Matcher, Tokenized, score, tokens
 from pipeline.models import Tag, TagMatch
-from pipeline.places.context import Strength, strength
+from pipeline.places.context import Strength, after_locative, followed_by_speech, sports_report, strength
 from pipeline.places.data import Name, Place, ambiguous_names, load_places
 
 PLACE_KIND = "place"
@@ -36,6 +37,7 @@ class _Candidate:
     strength: Strength
     ambiguous: bool
     span: tuple[int, int] | None  # characters in the field's text, when known
+    located: bool  # right after a word of location ("in", "at", "from"…)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,18 +70,21 @@ class Gazetteer:
     def tags(self, fields: Mapping[FieldName, Tokenized]) -> list[Tag]:
         """Place tags for one article's fields (``title``, ``summary``, ``text``)."""
         candidates = [c for c in self._candidates(fields) if c.strength is not Strength.NONE]
-        return self._to_tags(self._resolve(candidates))
+        return self._to_tags(self._resolve(candidates, _sports(fields)))
 
     def mentions(self, fields: Mapping[FieldName, Tokenized]) -> list[Mention]:
         """Every candidate that is capitalised where it stands, and the place it was taken
         for (None when rejected): what a labelled evaluation compares with."""
         candidates = self._candidates(fields)
-        chosen = {id(candidate): place for candidate, place in self._resolve(candidates)}
+        chosen = {id(candidate): place for candidate, place in self._resolve(candidates, _sports(fields))}
+        taken = [(c.field, c.span) for c in candidates if c.strength is not Strength.NONE and c.span]
         found = []
         for candidate in candidates:
             text = fields[candidate.field]
             if candidate.span is None or text.surface is None:
                 continue
+            if candidate.strength is Strength.NONE and _overlaps(candidate.field, candidate.span, taken):
+                continue  # a longer reading that gave way to a shorter, accepted one
             start, stop = candidate.span
             written = text.surface.text[start:stop]
             if written[:1].isupper() or not written[:1].islower():
@@ -87,34 +92,46 @@ class Gazetteer:
         return found
 
     def _candidates(self, fields: Mapping[FieldName, Tokenized]) -> list[_Candidate]:
-        return [
-            _Candidate(
-                field, names, strength(text, hit, field, names), key in self._ambiguous, _span(text, hit)
-            )
-            for field, text in fields.items()
-            for hit, key, names in self._longest(text)
-        ]
+        return [candidate for field, text in fields.items() for candidate in self._in_field(field, text)]
 
-    def _longest(self, text: Tokenized) -> list[tuple[Hit[object], str, tuple[Name, ...]]]:
+    def _in_field(self, field: FieldName, text: Tokenized) -> list[_Candidate]:
         """Candidates at boundaries, the longest where they overlap (``New York City`` over
-        ``York``)."""
+        ``York``) among those written as names: a longer match that is not (``London's``
+        read as the Latvian ``Londons``) gives way to the shorter one that is."""
         found = sorted(self._matcher.hits(text), key=lambda hit: (hit.start, -hit.stop))
-        kept: list[tuple[Hit[object], str, tuple[Name, ...]]] = []
+        kept: list[_Candidate] = []
         reach = -1
+        rejected_reach = -1
         for hit in found:
-            if hit.start >= reach:
-                key, names = hit.value
-                kept.append((hit, key, names))  # type: ignore[arg-type]
+            if hit.start < reach:
+                continue
+            key, names = hit.value
+            judged = strength(text, hit, field, names)
+            if judged is not Strength.NONE and followed_by_speech(text, hit) and not self._notable(names):
+                judged = Strength.NONE
+            located = after_locative(text, hit)
+            candidate = _Candidate(field, names, judged, key in self._ambiguous, _span(text, hit), located)
+            if judged is not Strength.NONE:
+                kept.append(candidate)
                 reach = hit.stop
+            elif hit.start >= rejected_reach:  # listed once, for mentions()
+                kept.append(candidate)
+                rejected_reach = hit.stop
         return kept
 
-    def _resolve(self, candidates: list[_Candidate]) -> list[tuple[_Candidate, Place]]:
+    def _notable(self, names: tuple[Name, ...]) -> bool:
+        """A country or a city of a million people: may speak for its government."""
+        return any(
+            self.places[n.place].is_country or self.places[n.place].population >= BIG_CITY for n in names
+        )
+
+    def _resolve(self, candidates: list[_Candidate], sports: bool) -> list[tuple[_Candidate, Place]]:
         """One place per candidate, or none; see the module docstring for the rules."""
         named = self._countries_named(candidates)
         strong_places = {name.place for c in candidates if c.strength is Strength.STRONG for name in c.names}
         chosen: list[tuple[_Candidate, Place]] = []
         for candidate in candidates:
-            if candidate.strength is Strength.NONE:
+            if candidate.strength is Strength.NONE or (sports and not candidate.located):
                 continue
             index = self._pick(candidate, named)
             place = self.places[index]
@@ -180,7 +197,16 @@ class Gazetteer:
         return tags
 
 
-def _span(text: Tokenized, hit: Hit[object]) -> tuple[int, int] | None:
+def _overlaps(field: str, span: tuple[int, int], taken: list[tuple[FieldName, tuple[int, int]]]) -> bool:
+    return any(field == other and span[0] < stop and start < span[1] for other, (start, stop) in taken)
+
+
+def _sports(fields: Mapping[FieldName, Tokenized]) -> bool:
+    body = fields.get("text") or fields.get("summary")
+    return body is not None and sports_report(body.text)
+
+
+def _span(text: Tokenized, hit: Hit[Any]) -> tuple[int, int] | None:
     surface = text.surface
     if surface is None:
         return None
