@@ -44,19 +44,14 @@ class Tagger:
         self._term_topics = {topic.name: topic for topic in taxonomy.topics if topic.query is None}
         self._queries = query_order(taxonomy)
         self._matcher: Matcher[tuple[_Pattern, ...]] = self._compile()
+        # Read for every article by the tagging agent: computed once here.
+        self.topic_names = frozenset(topic.name for topic in taxonomy.topics)
+        # Topics marked ``stream: true``: their articles also go to ``news.topic.<name>``.
+        self.stream_topics = frozenset(topic.name for topic in taxonomy.topics if topic.stream)
 
     @property
     def pattern_count(self) -> int:
         return self._matcher.keys
-
-    @property
-    def topic_names(self) -> frozenset[str]:
-        return frozenset(topic.name for topic in self.taxonomy.topics)
-
-    @property
-    def stream_topics(self) -> frozenset[str]:
-        """Topics marked ``stream: true``: their articles also go to ``news.topic.<name>``."""
-        return frozenset(topic.name for topic in self.taxonomy.topics if topic.stream)
 
     def _owned_terms(self) -> Iterable[tuple[str, str]]:
         for topic in self._term_topics.values():

@@ -86,10 +86,6 @@ def is_acronym(name: str) -> bool:
     return len(letters) >= 2 and all(char.isupper() for char in letters)
 
 
-def _cased(name: str) -> bool:
-    return any(char.isupper() or char.islower() for char in name if char.isalpha())
-
-
 def _latin(name: str) -> bool:
     return all(char.isascii() or "\u00c0" <= char <= "\u024f" for char in name if char.isalpha())
 
@@ -146,8 +142,3 @@ def load_places(min_population: int) -> tuple[list[Place], list[Name]]:
                 continue  # small places' Latin alternates are mostly other things (Google, Bally)
             names.append(Name(index, alternate, False))
     return places, names
-
-
-def uncased(name: str) -> bool:
-    """Written in a script without capitals: no capitalisation rule can apply."""
-    return not _cased(name)

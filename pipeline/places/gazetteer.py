@@ -70,6 +70,8 @@ class Gazetteer:
     def tags(self, fields: Mapping[FieldName, Tokenized]) -> list[Tag]:
         """Place tags for one article's fields (``title``, ``summary``, ``text``)."""
         candidates = [c for c in self._candidates(fields) if c.strength is not Strength.NONE]
+        if not candidates:
+            return []  # and no sports-report scan of the text
         return self._to_tags(self._resolve(candidates, _sports(fields)))
 
     def mentions(self, fields: Mapping[FieldName, Tokenized]) -> list[Mention]:
@@ -171,15 +173,12 @@ class Gazetteer:
         return max(candidate.names, key=rank).place
 
     def _to_tags(self, chosen: list[tuple[_Candidate, Place]]) -> list[Tag]:
-        per_place: dict[int, dict[tuple[FieldName, str], int]] = defaultdict(lambda: defaultdict(int))
-        places: dict[int, Place] = {}
+        per_place: dict[Place, dict[tuple[FieldName, str], int]] = defaultdict(lambda: defaultdict(int))
         for candidate, place in chosen:
             written = next(n.written for n in candidate.names if self.places[n.place] is place)
-            per_place[id(place)][(candidate.field, written)] += 1
-            places[id(place)] = place
+            per_place[place][(candidate.field, written)] += 1
         tags = []
-        for key, evidence in per_place.items():
-            place = places[key]
+        for place, evidence in per_place.items():
             matches = tuple(
                 TagMatch(term=written, field=field, count=count)
                 for (field, written), count in sorted(evidence.items())
