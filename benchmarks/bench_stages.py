@@ -19,6 +19,7 @@ from pipeline.chain import Chain
 from pipeline.cleaning import clean_article
 from pipeline.clock import SystemClock
 from pipeline.dedup import SeenRecord, decide
+from pipeline.matching import Tokenized
 from pipeline.models import Article, CleanArticle
 from pipeline.tagging import Tagger, tag_article
 
@@ -126,7 +127,10 @@ def taxonomy_cases(inputs: Inputs, named: NamedTaxonomy) -> list[Case]:
         Case(
             "matcher" + suffix,
             "Tagger.counts (Aho-Corasick scan + boundary check) on title, summary, text; no Tag objects",
-            lambda: _each(lambda a: [tagger.counts(v) for v in (a.title, a.summary, a.text)], inputs.unique),
+            lambda: _each(
+                lambda a: [tagger.counts(Tokenized.of(v)) for v in (a.title, a.summary, a.text)],
+                inputs.unique,
+            ),
         ),
         Case(
             "chain" + suffix,

@@ -25,7 +25,7 @@ LIBRARIES = (
     "rensa",
     "numpy",
     "datasketch",
-    "pyahocorasick",
+    "ahocorasick-rs",
     "orjson",
     "pydantic",
     "faust-streaming",

@@ -75,6 +75,7 @@ class PlaceReport:
     missed: list[Error] = field(default_factory=list)  # labelled places the system rejected
     unlabelled: list[Error] = field(default_factory=list)  # candidates without a label
     stale: list[Error] = field(default_factory=list)  # labels that match no candidate
+    held_out: PlaceReport | None = None  # the same, for the documents labelled blind only
 
     @property
     def precision(self) -> float:
@@ -89,7 +90,8 @@ class PlaceReport:
         return self.precision >= TARGET
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "precision": self.precision, "recall": self.recall, "met": self.met}
+        figures = {"precision": self.precision, "recall": self.recall, "met": self.met}
+        return {**asdict(self), **figures, "held_out": self.held_out.to_dict() if self.held_out else None}
 
 
 def _paragraphs(blocks: list[str]) -> str:
@@ -130,8 +132,19 @@ def read_document(data_dir: Path, doc: str) -> tuple[str, str]:
 
 def load_labels(path: Path | None = None) -> tuple[list[str], list[Label]]:
     """The sampled documents (also those without candidates) and the labels."""
-    data = yaml.safe_load((path or files("newsflow") / "place_labels.yaml").read_text("utf-8"))
+    data = _labels_file(path)
     return list(data["documents"]), [Label(**entry) for entry in data["labels"]]
+
+
+def held_out_documents(path: Path | None = None) -> list[str]:
+    """The documents labelled blind, after the rules were written (see the file's header)."""
+    return list(_labels_file(path).get("held_out") or [])
+
+
+def _labels_file(path: Path | None) -> dict[str, Any]:
+    data = yaml.safe_load((path or files("newsflow") / "place_labels.yaml").read_text("utf-8"))
+    assert isinstance(data, dict)
+    return data
 
 
 def evaluate(
@@ -181,7 +194,21 @@ def _truth(label: Label | None) -> str:
 def run_eval(data_dir: Path) -> PlaceReport:
     if not (data_dir / "datasets").is_dir():
         raise DataMissing(f"no datasets folder at {data_dir} (set --data or NEWSFLOW_DATA)")
-    return evaluate(data_dir, *load_labels())
+    documents, labels = load_labels()
+    report = evaluate(data_dir, documents, labels)
+    held_out = set(held_out_documents())
+    if held_out:
+        kept = [doc for doc in documents if doc in held_out]
+        report.held_out = evaluate(data_dir, kept, [lab for lab in labels if lab.doc in held_out])
+    return report
+
+
+def _held_out_line(report: PlaceReport) -> list[str]:
+    return [
+        f"of which held out (labelled blind, {report.documents} documents): precision "
+        f"{report.precision:.3f} ({report.correct}/{report.accepted}), recall {report.recall:.3f} "
+        f"({report.correct}/{report.labelled_places})"
+    ]
 
 
 def render(report: PlaceReport) -> str:
@@ -190,6 +217,7 @@ def render(report: PlaceReport) -> str:
         f"place evaluation: {r.documents} documents, {r.candidates} candidates, {r.accepted} accepted",
         f"precision {r.precision:.3f} ({r.correct}/{r.accepted}), "
         f"recall {r.recall:.3f} ({r.correct}/{r.labelled_places} labelled places)",
+        *(_held_out_line(r.held_out) if r.held_out else []),
         "\nwrong, by label:",
         *(f"  {count:4d}  {label}" for label, count in Counter(e.label for e in r.errors).most_common()),
     ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import NamedTuple
 
 from pipeline.clock import rfc3339
@@ -86,10 +87,8 @@ class Tagger:
         evidence: dict[str, list[TagMatch]] = defaultdict(list)
         for field, tokenized in fields.items():
             # Sorted so evidence order (and thus output bytes) is the same in every process.
-            for pattern, count in sorted(self.counts(tokenized).items(), key=lambda item: item[0].term):
-                evidence[pattern.owner].append(
-                    TagMatch.model_construct(term=pattern.term, field=field, count=count)
-                )
+            for pattern, count in sorted(self.counts(tokenized).items()):
+                evidence[pattern.owner].append(_evidence(pattern.term, field, count))
         tags: dict[str, Tag] = {}
         for owner, matches in evidence.items():
             topic = self._term_topics.get(owner)
@@ -108,6 +107,12 @@ class Tagger:
         return tuple(sorted(tags.values(), key=lambda tag: (-tag.score, tag.name)))
 
 
+@lru_cache(maxsize=65_536)
+def _evidence(term: str, field: FieldName, count: int) -> TagMatch:
+    """Evidence objects are immutable and repeat across articles: built once each."""
+    return TagMatch(term=term, field=field, count=count)
+
+
 def _term_tag(topic: Topic, matches: list[TagMatch]) -> Tag | None:
     if not matches:
         return None
@@ -115,23 +120,15 @@ def _term_tag(topic: Topic, matches: list[TagMatch]) -> Tag | None:
     value = score(matches)
     if mentions < topic.min_mentions or value < topic.min_score:
         return None
-    return Tag.model_construct(
-        name=topic.name,
-        score=value,
-        kind=topic.kind,
-        matches=tuple(matches),
-        country=topic.country,
-        geonameid=None,
-    )
+    # The validating constructor: pydantic-core builds it faster than model_construct.
+    return Tag(name=topic.name, score=value, kind=topic.kind, matches=tuple(matches), country=topic.country)
 
 
 def _query_tag(topic: Topic, matches: list[TagMatch]) -> Tag | None:
     """A query that holds is a tag; with positive evidence, ``min_mentions``/``min_score``
     apply to it. A query of negations only (``NOT sport``) has none: its tag scores 0."""
     if not matches:
-        return Tag.model_construct(
-            name=topic.name, score=0.0, kind=topic.kind, matches=(), country=topic.country, geonameid=None
-        )
+        return Tag(name=topic.name, score=0.0, kind=topic.kind, matches=(), country=topic.country)
     return _term_tag(topic, matches)
 
 

@@ -21,7 +21,7 @@ import re
 from enum import Enum
 from typing import Any
 
-from pipeline.matching import Hit, Surface, Tokenized
+from pipeline.matching import Hit, Matcher, Surface, Tokenized, tokens
 from pipeline.places.data import Name
 
 
@@ -127,11 +127,17 @@ SPORT_BEFORE = frozenset(
     }
     | {"hosts", "play", "plays", "playing", "thrashed", "edged", "stunned"}
 )
+SPORTS = frozenset(
+    {"football", "soccer", "rugby", "basketball", "baseball", "cricket", "hockey", "tennis", "golf"}
+    | {"athletics", "olympic", "olympics", "davis", "ryder", "volleyball", "handball", "netball"}
+)
 SPORT_AFTER = frozenset(
-    {"coach", "captain", "skipper", "side", "squad", "team", "striker", "midfielder", "defender", "winger"}
+    {"coach", "captain", "skipper", "side", "sides", "squad", "squads", "team", "teams"}
+    | {"striker", "midfielder", "defender", "winger"}
     | {"manager", "boss", "international", "u21", "xv", "won", "beat", "lost", "drew"}
     | {"scored", "led", "trailed", "win", "wins", "victory", "defeat", "lock", "fly", "prop", "wing"}
     | {"centre", "forward", "goalkeeper", "keeper", "fans", "supporters", "player", "players", "star"}
+    | {"quarterback", "linebacker", "pitcher", "outfielder", "shortstop", "guard", "coaches"}
 )
 # Capitalised words that may follow a country's acronym without making it an organisation's
 # name ("US President", "UK Government"); "US Airways" stays out.
@@ -165,13 +171,19 @@ def strength(text: Tokenized, hit: Hit[Any], field: str, names: tuple[Name, ...]
 
 # A sports report names teams after places all the time ("Ireland led 18-12", "Tottenham are
 # primed"): there, only a place after a word of location counts ("in Cardiff", "at Twickenham").
-SPORT_WORDS = re.compile(
-    r"\b(?:match|cup|league|coach|striker|midfielder|penalty|penalties|scored|goal|goals|rugby|football"
-    r"|premiership|tournament|championship|half-time|squad|fixture|semi-final|quarter-final|wicket"
-    r"|innings|try|tries|kick-off|referee|skipper|captain|defender|winger|unbeaten|relegation|club"
-    r"|clubs|transfer|loan|signing|manager|players|under-21|defeat|victory|season|uefa|fifa)\b"
+SPORT_WORDS = frozenset(
+    {"match", "cup", "league", "coach", "striker", "midfielder", "penalty", "penalties", "scored", "goal"}
+    | {"goals", "rugby", "football", "premiership", "tournament", "championship", "half-time", "squad"}
+    | {"fixture", "semi-final", "quarter-final", "wicket", "innings", "try", "tries", "kick-off"}
+    | {"referee", "skipper", "captain", "defender", "winger", "unbeaten", "relegation", "club", "clubs"}
+    | {"transfer", "loan", "signing", "manager", "players", "under-21", "defeat", "victory", "season"}
+    | {"uefa", "fifa", "tennis", "doubles", "singles", "matches", "seeded", "nba", "nfl", "nhl", "playoffs"}
+    | {"quarterback", "linebacker", "touchdown", "pitcher", "olympic", "olympics", "medal", "stadium"}
 )
 SPORT_REPORT_WORDS = 4  # distinct sport words that make an article a sports report
+SHORT_REPORT = (600, 3)  # a text shorter than this many characters needs this many
+# Matched like taxonomy terms (so "half time" = "half-time"), but exactly: no plural forms.
+_SPORT_MATCHER: Matcher[str] = Matcher(("".join(tokens(word)), word) for word in SPORT_WORDS)
 LOCATIVE = frozenset({"in", "at", "from", "near", "outside", "inside", "across", "around", "throughout"})
 
 
@@ -185,14 +197,28 @@ def followed_by_speech(text: Tokenized, hit: Hit[Any]) -> bool:
     return surface is not None and following < len(surface) and surface.word(following) in SPEECH
 
 
-def sports_report(text: str) -> bool:
-    return len(set(SPORT_WORDS.findall(text.lower()))) >= SPORT_REPORT_WORDS
+# A result ("a 2-0 win", "their 18-17 defeat") is as telling as two sport words.
+_RESULT = re.compile(r"\b\d{1,3}-\d{1,3} (?:win|victory|defeat|draw|loss|lead|triumph|success)\b")
+
+
+def sports_report(text: Tokenized) -> bool:
+    words = len({hit.value for hit in _SPORT_MATCHER.hits(text)})
+    if words + 2 >= SPORT_REPORT_WORDS and "-" in text.text and _RESULT.search(text.text):
+        words += 2
+    short, needed = SHORT_REPORT
+    return words >= (needed if len(text.text) < short else SPORT_REPORT_WORDS)
 
 
 def after_locative(text: Tokenized, hit: Hit[Any]) -> bool:
     surface = text.surface
     first = text.token_index(hit.start)
     return surface is not None and first > 0 and surface.word(first - 1).casefold() in LOCATIVE
+
+
+def after_in(text: Tokenized, hit: Hit[Any]) -> bool:
+    surface = text.surface
+    first = text.token_index(hit.start)
+    return surface is not None and first > 0 and surface.word(first - 1).casefold() == "in"
 
 
 def _part_of_longer_name(surface: Surface, first: int, last: int, names: tuple[Name, ...]) -> bool:
@@ -212,11 +238,16 @@ def _part_of_longer_name(surface: Surface, first: int, last: int, names: tuple[N
     word = surface.word(following)
     if all(name.acronym for name in names) and word.casefold() in GOVERNMENT_AFTER:
         return False
+    if word[:1].isdigit() and not word.isdigit():
+        return True  # "San Francisco 49ers"
+    if len(word) == 1 and word.islower() and following + 1 < len(surface):  # "UK e-Universities"
+        return surface.separator_before(following + 1) == "-" and surface.word(following + 1)[:1].isupper()
     return word[:1].isupper()
 
 
 def _sports_team(surface: Surface, first: int, last: int) -> bool:
-    """A place named as a team: "beat Wales", "Ireland coach", "England's 18-17 defeat"."""
+    """A place named as a team: "beat Wales", "Ireland coach", "England's 18-17 defeat",
+    "the US basketball team"."""
     if first > 0 and surface.word(first - 1).casefold() in SPORT_BEFORE:
         return True
     following = last + 1
@@ -224,8 +255,27 @@ def _sports_team(surface: Surface, first: int, last: int) -> bool:
         following += 1
     if following >= len(surface):
         return False
-    word = surface.word(following)
-    return word.casefold() in SPORT_AFTER or word.isdigit()
+    word = surface.word(following).casefold()
+    if word in SPORTS and following + 1 < len(surface):
+        word = surface.word(following + 1).casefold()
+    return word in SPORT_AFTER or word.isdigit()
+
+
+def possessed_name(text: Tokenized, hit: Hit[Any]) -> int | None:
+    """Where the capitalised name after ``England's`` starts (``England's Charlie Hodgson``:
+    in a sports report, a place's person is its player), or None."""
+    surface = text.surface
+    following = text.token_index(hit.stop - 1) + 1
+    if (
+        surface is not None
+        and following + 1 < len(surface)
+        and surface.word(following) == "s"
+        and surface.separator_before(following) in ("'", "’")
+        and surface.word(following + 1)[:1].isupper()
+        and _same_phrase(surface.separator_before(following + 1))
+    ):
+        return int(surface.starts[following + 1])
+    return None
 
 
 def _capitalised(surface: Surface, first: int, last: int, names: tuple[Name, ...]) -> bool:

@@ -81,6 +81,12 @@ def ambiguous_names() -> frozenset[str]:
     return frozenset(" ".join(matching_form(name).split()) for name in _names_file()["ambiguous"])
 
 
+@cache
+def club_names() -> frozenset[str]:
+    """Matching forms of the names that a sports report uses for a club (names.yaml)."""
+    return frozenset(" ".join(matching_form(name).split()) for row in _names_file()["clubs"] for name in row)
+
+
 def is_acronym(name: str) -> bool:
     letters = [char for char in name if char.isalpha()]
     return len(letters) >= 2 and all(char.isupper() for char in letters)

@@ -23,8 +23,16 @@ from typing import Any
 from pipeline.cleaning.text import matching_form
 from pipeline.matching import FieldName, Hit, Matcher, Tokenized, score, tokens
 from pipeline.models import Tag, TagMatch
-from pipeline.places.context import Strength, after_locative, followed_by_speech, sports_report, strength
-from pipeline.places.data import Name, Place, ambiguous_names, load_places
+from pipeline.places.context import (
+    Strength,
+    after_in,
+    after_locative,
+    followed_by_speech,
+    possessed_name,
+    sports_report,
+    strength,
+)
+from pipeline.places.data import Name, Place, ambiguous_names, club_names, load_places
 
 PLACE_KIND = "place"
 BIG_CITY = 1_000_000  # people: a city this large is seldom anything else
@@ -38,6 +46,10 @@ class _Candidate:
     ambiguous: bool
     span: tuple[int, int] | None  # characters in the field's text, when known
     located: bool  # right after a word of location ("in", "at", "from"…)
+    club: bool  # a name sports reports use for a club, not right after "in"
+    # "England's Charlie Hodgson": where the name after the possessive starts; in a sports
+    # report the place is then a team, unless that name is a place too ("Australia's Gold Coast").
+    possessed: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +75,7 @@ class Gazetteer:
                 keyed[key].append(name)
         self.name_count = len(names)
         self._ambiguous = {"".join(tokens(name)) for name in ambiguous_names()}
+        self._clubs = {"".join(tokens(name)) for name in club_names()}
         self._matcher: Matcher[tuple[str, tuple[Name, ...]]] = Matcher(
             (key, (key, tuple(found))) for key, found in keyed.items()
         )
@@ -112,7 +125,12 @@ class Gazetteer:
             if judged is not Strength.NONE and followed_by_speech(text, hit) and not self._notable(names):
                 judged = Strength.NONE
             located = after_locative(text, hit)
-            candidate = _Candidate(field, names, judged, key in self._ambiguous, _span(text, hit), located)
+            club = key in self._clubs and not after_in(text, hit)
+            ambiguous = key in self._ambiguous
+            possessed = possessed_name(text, hit)
+            candidate = _Candidate(
+                field, names, judged, ambiguous, _span(text, hit), located, club, possessed
+            )
             if judged is not Strength.NONE:
                 kept.append(candidate)
                 reach = hit.stop
@@ -131,9 +149,14 @@ class Gazetteer:
         """One place per candidate, or none; see the module docstring for the rules."""
         named = self._countries_named(candidates)
         strong_places = {name.place for c in candidates if c.strength is Strength.STRONG for name in c.names}
+        places_at = {(c.field, c.span[0]) for c in candidates if c.span and c.strength is not Strength.NONE}
         chosen: list[tuple[_Candidate, Place]] = []
         for candidate in candidates:
-            if candidate.strength is Strength.NONE or (sports and not candidate.located):
+            if candidate.strength is Strength.NONE:
+                continue
+            possessed = candidate.possessed
+            player = possessed is not None and (candidate.field, possessed) not in places_at
+            if sports and (not candidate.located or candidate.club or player):
                 continue
             index = self._pick(candidate, named)
             place = self.places[index]
@@ -202,7 +225,7 @@ def _overlaps(field: str, span: tuple[int, int], taken: list[tuple[FieldName, tu
 
 def _sports(fields: Mapping[FieldName, Tokenized]) -> bool:
     body = fields.get("text") or fields.get("summary")
-    return body is not None and sports_report(body.text)
+    return body is not None and sports_report(body)
 
 
 def _span(text: Tokenized, hit: Hit[Any]) -> tuple[int, int] | None:

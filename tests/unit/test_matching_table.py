@@ -412,9 +412,10 @@ def test_tags_ordered_by_score_then_name() -> None:
 def test_tokenized_of_a_mixed_text() -> None:
     tokenized = Tokenized.of("Cease-fire in 北京, Aleppo’s ＴＲＵＣＥ!")
     assert tokenized.joined == "ceasefirein北京aleppostruce"
-    assert tokenized.ends == [5, 9, 11, 12, 13, 19, 20, 25]
-    assert tokenized.bounds == frozenset([0, 5, 9, 11, 12, 13, 19, 20, 25])
+    assert tokenized.ends.tolist() == [5, 9, 11, 12, 13, 19, 20, 25]
+    assert _bounds(tokenized) == {0, 5, 9, 11, 12, 13, 19, 20, 25}
     assert [tokenized.token_index(p) for p in (0, 5, 9, 11, 12, 13, 19, 20)] == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert [tokenized.token_index(p) for p in (4, 6, 10, 18, 24, 25)] == [0, 1, 2, 5, 7, 8]
     surface = tokenized.surface
     assert surface is not None
     assert [surface.word(i) for i in range(len(surface))] == [
@@ -453,4 +454,24 @@ TOKENIZED = [
 @pytest.mark.parametrize(("name", "text", "joined", "ends"), TOKENIZED, ids=[c[0] for c in TOKENIZED])
 def test_tokenized_of(name: str, text: str, joined: str, ends: list[int]) -> None:
     tokenized = Tokenized.of(text)
-    assert (tokenized.joined, tokenized.ends, tokenized.bounds) == (joined, ends, frozenset([0, *ends]))
+    assert (tokenized.joined, tokenized.ends.tolist(), _bounds(tokenized)) == (joined, ends, {0, *ends})
+
+
+def _bounds(tokenized: Tokenized) -> set[int]:
+    return {position for position, mark in enumerate(tokenized.bounds) if mark}
+
+
+SURFACES = [
+    ("ascii: the folded scan is reused", "The U.S.-led Talks", ["The", "U", "S", "led", "Talks"]),
+    ("latin accents keep their place", "Zürich's Café", ["Zürich", "s", "Café"]),
+    ("sharp s changes the length", "Straße nach Köln", ["Straße", "nach", "Köln"]),
+    ("full-width letters are normalised", "ＴＲＵＣＥ now", ["TRUCE", "now"]),
+    ("cjk characters one by one", "北京 Beijing", ["北", "京", "Beijing"]),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "words"), SURFACES, ids=[c[0] for c in SURFACES])
+def test_surface_words_keep_their_case(name: str, text: str, words: list[str]) -> None:
+    surface = Tokenized.of(text).surface
+    assert surface is not None
+    assert [surface.word(index) for index in range(len(surface))] == words

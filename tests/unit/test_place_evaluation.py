@@ -175,9 +175,10 @@ def test_shared_labels_cover_every_candidate(shared_report: PlaceReport) -> None
 @needs_shared_data
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 6 target not met yet: precision 0.917 (300/327) on the labelled sample; the "
-    "remaining errors are listed by `newsflow eval places` (clubs in sports reports, people, "
-    "same-name places). Strict: the mark must go when the target is reached.",
+    reason="issue 6 target not met: precision 0.929 (392/422) on the 200 labelled documents "
+    "(0.952 on the 150 the rules were tuned on, 0.862 on the 50 labelled blind); the remaining "
+    "errors are listed by `newsflow eval places` (stadiums, teams, organisations, same-name "
+    "places). Strict: the mark must go when the target is reached.",
 )
 def test_shared_precision_target(shared_report: PlaceReport) -> None:
     assert shared_report.precision >= evaluation_places.TARGET, render(shared_report)[:3000]
@@ -185,6 +186,16 @@ def test_shared_precision_target(shared_report: PlaceReport) -> None:
 
 @needs_shared_data
 def test_shared_precision_does_not_fall_below_what_was_measured(shared_report: PlaceReport) -> None:
-    # A floor at the figure measured when the rules were last changed (0.917): a change that
+    # A floor at the figure measured when the rules were last changed (0.929): a change that
     # makes places worse fails here even while the 0.95 target above is not met.
-    assert shared_report.precision >= 0.91, render(shared_report)[:3000]
+    assert shared_report.precision >= 0.92, render(shared_report)[:3000]
+
+
+@needs_shared_data
+def test_shared_held_out_documents_are_reported_on_their_own(shared_report: PlaceReport) -> None:
+    held_out = shared_report.held_out
+    assert held_out is not None and held_out.documents == 50
+    assert held_out.labelled_places < shared_report.labelled_places
+    assert "of which held out" in render(shared_report)
+    # Measured 0.862 when round 3 was labelled; the rules were not tuned on it.
+    assert held_out.precision >= 0.85, render(held_out)[:3000]

@@ -30,6 +30,8 @@ def rows(tagger: Tagger, title: str, text: str) -> list[Row]:
     ]
 
 
+# Sport words enough to make an article a sports report (pipeline/places/context.py).
+SPORT_REPORT = "The striker scored twice in the league match and the coach praised the squad."
 # (id, title, text, expected tags in output order)
 PLACES: list[tuple[str, str, str, list[Row]]] = [
     (
@@ -190,6 +192,19 @@ PLACES: list[tuple[str, str, str, list[Row]]] = [
         [("spain", "ES", 1.0, [("Spain", "text", 1)]), ("valencia", "ES", 1.0, [("Valencia", "text", 1)])],
     ),
     (
+        "in a sports report, a club's city after 'in'",
+        "News",
+        f"They stayed at a hotel in Liverpool. {SPORT_REPORT}",
+        [("liverpool", "GB", 1.0, [("Liverpool", "text", 1)])],
+    ),
+    (
+        "in a sports report, a possessive before another place is no player",
+        "News",
+        f"The event is played in Australia's Gold Coast. {SPORT_REPORT}",
+        # Gold Coast itself stands after no word of location: in a sports report, no tag
+        [("australia", "AU", 1.0, [("Australia", "text", 1)])],
+    ),
+    (
         "Valencia, Venezuela",
         "News",
         "He moved to Valencia, Venezuela.",
@@ -255,6 +270,15 @@ TRAPS = [
     ("holiday", "News", "Independence Day was celebrated."),
     ("landmark", "News", "The Liberty Bell rang."),
     ("film", "News", "Austin Powers is a film."),
+    ("team with a number", "News", "The San Francisco 49ers lost again."),
+    ("organisation spelt e-Something", "News", "The government closed UK e-Universities last year."),
+    ("national team: sport before team", "News", "At least the US basketball team won a medal."),
+    ("national team: plural squads", "News", "The deal covers Great Britain squads of all ages."),
+    ("first name that is a small city", "News", "The actor played his character David again."),
+    ("club after a locative in a sports report", "News", f"He earned a place at Tottenham. {SPORT_REPORT}"),
+    ("tournament in a sports report", "News", f"She reached the second round at Wimbledon. {SPORT_REPORT}"),
+    ("a country's player in a sports report", "News", f"England's Charlie Hodgson missed. {SPORT_REPORT}"),
+    ("linebacker of a college team", "Florida Linebacker Charged", "Police charged a player."),
 ]
 
 
