@@ -5,16 +5,21 @@
     and     := not ("AND" not)*
     not     := "NOT" not | atom
     atom    := "(" query ")" | [FIELD ":"] operand
-    operand := WORD | "quoted phrase" | "topic:" WORD
+    operand := WORD | "quoted phrase" | "topic:" WORD | PREFIX ":" (WORD | "quoted phrase")
 
 Operators are upper-case words. A bare WORD names a topic when the taxonomy has one by that
 name and is a raw term otherwise; ``topic:NAME`` must name a topic; a quoted phrase is always
 a raw term. ``title:`` (or ``summary:``/``text:``) limits an operand to one field.
+
+A caller may accept more operand prefixes (``parse_query(text, prefixes=("source", "lang"))``,
+as alert rules do): ``source:NAME`` then parses to ``Operand("NAME", prefix="source")`` and the
+caller gives it a meaning. Without ``prefixes`` (the taxonomy) such a word is a syntax error.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 FIELDS = ("title", "summary", "text")
@@ -31,6 +36,7 @@ class Operand:
     field: str | None = None  # None: any field
     quoted: bool = False  # a quoted phrase is always a raw term
     explicit_topic: bool = False  # written as topic:NAME
+    prefix: str | None = None  # one of the caller's extra prefixes (parse_query(prefixes=...))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +79,10 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, prefixes: Collection[str] = ()) -> None:
         self.tokens = _tokenize(text)
         self.position = 0
+        self.prefixes = frozenset(prefixes) - {"topic", *FIELDS}
 
     def peek(self) -> str | None:
         return self.tokens[self.position][0] if self.position < len(self.tokens) else None
@@ -136,17 +143,23 @@ class _Parser:
             return Operand(word)
         if prefix == "topic" and rest:
             return Operand(rest, explicit_topic=True)
+        if prefix in self.prefixes:
+            if rest:
+                return Operand(rest, prefix=prefix)
+            if self.peek() == "PHRASE":
+                return Operand(self.take()[1], quoted=True, prefix=prefix)
         if prefix in FIELDS:
             if rest:
                 inner = self._word(rest)
-                return Operand(inner.value, prefix, explicit_topic=inner.explicit_topic)
+                return Operand(inner.value, prefix, explicit_topic=inner.explicit_topic, prefix=inner.prefix)
             if self.peek() == "PHRASE":
                 return Operand(self.take()[1], prefix, quoted=True)
         raise QuerySyntaxError(f"unknown field or empty operand in {word!r}")
 
 
-def parse_query(text: str) -> Node:
-    return _Parser(text).parse()
+def parse_query(text: str, prefixes: Collection[str] = ()) -> Node:
+    """The query tree; ``prefixes``: extra operand prefixes the caller understands."""
+    return _Parser(text, prefixes).parse()
 
 
 def operands(node: Node) -> list[Operand]:

@@ -24,7 +24,17 @@ from typing import Any
 
 __all__ = ["SCHEMA_KINDS", "TOPIC_KINDS", "load_schema"]
 
-SCHEMA_KINDS = ("raw", "clean", "article", "duplicate", "alert", "feed", "feed-state", "dead-letter")
+SCHEMA_KINDS = (
+    "raw",
+    "clean",
+    "article",
+    "duplicate",
+    "alert",
+    "delivery",
+    "feed",
+    "feed-state",
+    "dead-letter",
+)
 
 # Topic suffix (see pipeline.topics.TopicNames) → schema kind of its messages.
 TOPIC_KINDS = {
@@ -37,6 +47,8 @@ TOPIC_KINDS = {
     "articles": "article",
     "duplicates": "duplicate",
     "alerts": "alert",
+    "alert-input": "article",
+    "alert-retries": "delivery",
     "dead-letter": "dead-letter",
 }
 
