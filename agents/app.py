@@ -9,14 +9,16 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from prometheus_client import CollectorRegistry
 
-from agents import cleaning, dedup, neardup, tagging
+from agents import alerting, cleaning, dedup, delivery, neardup, storage, tagging
 from agents.context import StageContext
 from agents.dead_letters import DeadLetters
 from agents.topics import declare_topics
+from pipeline.alerting import AlertRules
 from pipeline.cleaning.boilerplate import BoilerplateRules, default_rules
 from pipeline.clock import Clock
 from pipeline.config import Settings
 from pipeline.metrics import PipelineMetrics
+from pipeline.sinks.base import ArticleSink
 from pipeline.tagging import Tagger
 from pipeline.taxonomy_watch import TaxonomyWatcher
 from pipeline.topics import TopicNames
@@ -52,8 +54,12 @@ def create_app(
     clock: Clock,
     rules: BoilerplateRules | None = None,
     watcher: TaxonomyWatcher | None = None,
+    sink: ArticleSink | None = None,
+    alerts: tuple[AlertRules, delivery.Deliveries] | None = None,
 ) -> faust.App:
-    """The worker's app; ``watcher`` (when given) reloads the taxonomy without a restart."""
+    """The worker's app; ``watcher`` (when given) reloads the taxonomy without a restart;
+    ``sink`` (when given, migrated) receives news.articles through the storage agent;
+    ``alerts`` (rules and their channels' endpoints) turns on alerting and delivery."""
     kafka = settings.kafka
     app = NewsflowApp(
         settings.worker.app_id,
@@ -82,4 +88,11 @@ def create_app(
         neardup.register(app, ctx, settings.dedup)
     state = tagging.TaggingState(tagger, names, kafka.partitions, watcher, settings.tagging.reload_seconds)
     tagging.register(app, ctx, state)
+    if sink is not None:
+        stored = settings.storage
+        storage.register(app, ctx, sink, sink.kind, stored.batch_size, stored.batch_seconds)
+    if alerts is not None:
+        alert_rules, deliveries = alerts
+        alerting.register(app, ctx, alert_rules)
+        delivery.register(app, ctx, deliveries)
     return app

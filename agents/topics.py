@@ -19,6 +19,18 @@
        └────────────► news.topic.<name>  key=article_key  (topics with stream: true; declared
                                           by agents/tagging.py from the taxonomy in use)
 
+    news.articles ──► alert forwarding ──► news.alert-input   (ONE partition: the rules count
+       │                                       │ alerting     across all articles)
+       │                                       │ pipeline.alerting.evaluate_article / tick
+       │                                       │ state: table <app>-alert-state (changelog)
+       │                                       ▼
+       │                                    news.alerts      key=alert id   ◄── alert subscribers
+       │                                       │ delivery     pipeline.sinks.webhook.attempt
+       │                                       ├──► webhooks (generic JSON, Slack), signed
+       │                                       ▼ failed attempts wait on
+       │                                    news.alert-retries ──► retry delivery (own agent)
+       └──► storage   pipeline.sinks (PostgreSQL / SQLite, upsert on (id, revision))
+
     any stage: a message it cannot decode or process ──► news.dead-letter
                (original bytes; x-newsflow-stage/-reason/-source-topic/-offset headers)
 
@@ -44,6 +56,9 @@ class Topics:
     articles: faust.TopicT
     duplicates: faust.TopicT
     dead_letter: faust.TopicT
+    alert_input: faust.TopicT
+    alerts: faust.TopicT
+    alert_retries: faust.TopicT
 
 
 def declare_topics(app: faust.App, names: TopicNames, partitions: int) -> Topics:
@@ -65,4 +80,7 @@ def declare_topics(app: faust.App, names: TopicNames, partitions: int) -> Topics
         articles=topic(names.articles),
         duplicates=topic(names.duplicates),
         dead_letter=topic(names.dead_letter),
+        alert_input=topic(names.alert_input, 1),
+        alerts=topic(names.alerts),
+        alert_retries=topic(names.alert_retries),
     )

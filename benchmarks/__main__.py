@@ -1,5 +1,5 @@
-"""``python -m benchmarks [--only stages|e2e|poller|clean|extract] [--quick]``: run, write JSON,
-print a summary.
+"""``python -m benchmarks [--only NAME] [--quick]``: run, write JSON, print a summary
+(NAME: stages, e2e, poller, clean, extract, neardup, tagging, storage).
 
 Exit code 1 when a benchmark failed, or when the end-to-end run was skipped for lack of a
 broker while CI=true (in CI a missing broker is a broken setup, not a reason to skip).
@@ -22,6 +22,7 @@ from benchmarks import (
     bench_neardup,
     bench_poller,
     bench_stages,
+    bench_storage,
     bench_tagging,
     report,
 )
@@ -37,7 +38,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["stages", "e2e", "poller", "clean", "extract", "neardup", "tagging"],
+        choices=["stages", "e2e", "poller", "clean", "extract", "neardup", "tagging", "storage"],
         help="run one benchmark (default: all of them)",
     )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and articles (development)")
@@ -108,6 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.only in (None, "tagging"):
         run_offline("tagging", "tagging", bench_tagging.run, bench_tagging.print_summary, repetitions)
+    if args.only in (None, "storage"):
+        storage = run_offline(
+            "storage", "storage", bench_storage.run, bench_storage.print_summary, repetitions
+        )
+        skipped = storage["postgres"]["status"].startswith("skipped")
+        failed = failed or (skipped and os.environ.get("CI") == "true")
     return 1 if failed else 0
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from newsflow import alerts_cmd, storage_cmd
 from newsflow.broker import BrokerCommandFailed
 from newsflow.kafka_io import BrokerUnavailable
 from newsflow.settings_io import resolve_config_path, settings_from, tagger_for, taxonomy_for, taxonomy_path
@@ -89,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("--scores", action="store_true", help="also count tags whose score changed")
     diff.set_defaults(run=_taxonomy_diff)
+
+    alerts_cmd.add_commands(commands)  # alerts check
+    storage_cmd.add_commands(commands)  # db migrate, search
 
     feeds = commands.add_parser("feeds", help="the feed registry")
     feeds_commands = feeds.add_subparsers(dest="action", required=True, parser_class=_Parser)

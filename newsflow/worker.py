@@ -4,22 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 
 import faust
 from prometheus_client import CollectorRegistry
 
 from agents.app import FAUST_DATA_DIR, create_app
+from agents.delivery import Deliveries
 from newsflow.kafka_io import check_broker, ensure_topics
 from newsflow.settings_io import tagger_for
+from pipeline.alerting import AlertRules, load_alert_rules, resolve_channels
 from pipeline.cleaning.boilerplate import BoilerplateRules
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
+from pipeline.sinks.base import open_sink
+from pipeline.sinks.webhook import Endpoint
 from pipeline.taxonomy import load_taxonomy
 from pipeline.taxonomy_watch import TaxonomyWatcher
 from pipeline.topics import TopicNames
 
 log = logging.getLogger("newsflow.worker")
+
+
+def load_alerts(path: Path) -> tuple[AlertRules, Deliveries]:
+    """The alert rules and their channels' endpoints, URLs and secrets read from the
+    environment once, here (a missing variable is a ConfigError at start, not a failed
+    delivery later)."""
+    rules = load_alert_rules(path)
+    targets = resolve_channels(rules.channels, os.environ, str(path))
+    endpoints = {
+        name: Endpoint(name, target.type, target.url, target.secret) for name, target in targets.items()
+    }
+    return rules, Deliveries(endpoints)
 
 
 def run_worker(settings: Settings, taxonomy_file: Path, loglevel: str = "info") -> None:
@@ -37,7 +54,12 @@ def run_worker(settings: Settings, taxonomy_file: Path, loglevel: str = "info") 
     loop.run_until_complete(ensure_topics(settings.kafka, streams))
     if not tagger.taxonomy.topics:
         log.warning("the taxonomy %s has no topics: articles will carry no topic tags", taxonomy_file)
+    sink = None
+    if settings.storage.enabled:
+        sink = open_sink(settings.storage.url)  # ConfigError (a bad URL): exit 2
+        loop.run_until_complete(sink.migrate())  # creates or upgrades the schema
+    alerts = load_alerts(settings.alerts_file) if settings.alerts_file else None  # ConfigError: exit 2
     Path(FAUST_DATA_DIR).mkdir(parents=True, exist_ok=True)
-    app = create_app(settings, tagger, CollectorRegistry(), SystemClock(), rules, watcher)
+    app = create_app(settings, tagger, CollectorRegistry(), SystemClock(), rules, watcher, sink, alerts)
     worker = faust.Worker(app, loglevel=loglevel, loop=loop, quiet=True)
     worker.execute_from_commandline()

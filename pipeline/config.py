@@ -156,7 +156,12 @@ class TaggingSettings(_Frozen):
 
 
 class StorageSettings(_Frozen):
+    # Where the worker's storage agent writes news.articles: sqlite:///path (embedded) or
+    # postgresql://user:password@host/db (the password may come from NEWSFLOW_STORAGE__URL).
     url: str = "sqlite:///newsflow.db"
+    enabled: bool = True  # false: the worker runs no storage agent
+    batch_size: int = Field(default=500, ge=1, le=10_000)  # articles per write (one transaction)
+    batch_seconds: Duration = 1.0  # longest wait to fill a batch
 
 
 class Settings(BaseSettings):

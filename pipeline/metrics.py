@@ -52,6 +52,18 @@ class PipelineMetrics:
     end_to_end_seconds: Histogram
     # histogram: seconds from fetch to tagging (the pipeline's own latency)
     pipeline_seconds: Histogram
+    # counter: storage batch writes by sink (sqlite, postgres) and outcome (ok, unavailable,
+    # invalid: a batch with an article the database refused, written one by one)
+    sink_writes: Counter
+    # counter: article rows written (inserted or already there) by sink
+    sink_rows: Counter
+    # histogram: seconds per successful batch write, by sink
+    sink_write_seconds: Histogram
+    # counter: alerts sent on news.alerts, by rule (rules are configured: bounded)
+    alerts: Counter
+    # counter: webhook delivery attempts by channel (configured names) and outcome (delivered,
+    # retry, gone, rejected, exhausted, disabled: skipped because an earlier 410 disabled it)
+    webhook_deliveries: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> PipelineMetrics:
@@ -84,4 +96,17 @@ class PipelineMetrics:
                 "end_to_end_seconds", "Publication to tagging, seconds", (), _E2E_BUCKETS
             ),
             pipeline_seconds=histogram("pipeline_seconds", "Fetch to tagging, seconds", (), _E2E_BUCKETS),
+            sink_writes=counter(
+                "sink_writes", "Storage batch writes by sink and outcome", ("sink", "outcome")
+            ),
+            sink_rows=counter("sink_rows", "Article rows written by sink", ("sink",)),
+            sink_write_seconds=histogram(
+                "sink_write_seconds", "Seconds per storage batch write", ("sink",), _FAST_BUCKETS
+            ),
+            alerts=counter("alerts", "Alerts sent on news.alerts by rule", ("rule",)),
+            webhook_deliveries=counter(
+                "webhook_deliveries",
+                "Webhook delivery attempts by channel and outcome",
+                ("channel", "outcome"),
+            ),
         )

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 COMPACTED = frozenset({"feeds", "poller-state"})
 # The near-duplicate stage compares every article with every other one, so its input topic
 # has one partition whatever kafka.partitions says (docs/architecture.md §4).
-SINGLE_PARTITION = frozenset({"dedup-near"})
+# The alert rules count articles across partitions (spikes, stories, rate limits), so their
+# input is one partition too.
+SINGLE_PARTITION = frozenset({"dedup-near", "alert-input"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,20 @@ class TopicNames:
     def dead_letter(self) -> str:
         return self.name("dead-letter")
 
+    @property
+    def alert_input(self) -> str:
+        """news.articles again, on one partition: the alert rules see every article."""
+        return self.name("alert-input")
+
+    @property
+    def alerts(self) -> str:
+        return self.name("alerts")
+
+    @property
+    def alert_retries(self) -> str:
+        """Webhook deliveries waiting for their next attempt (pipeline.sinks.retry.Delivery)."""
+        return self.name("alert-retries")
+
     def topic_stream(self, topic: str) -> str:
         """The per-topic stream of a taxonomy topic marked ``stream: true``."""
         return self.name(f"topic.{topic}")
@@ -71,5 +87,8 @@ class TopicNames:
             "articles",
             "duplicates",
             "dead-letter",
+            "alert-input",
+            "alerts",
+            "alert-retries",
         )
         return {suffix: self.name(suffix) for suffix in suffixes}

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from newsflow.kafka_io import BrokerUnavailable, check_broker
+from tests.integration.conftest_postgres import postgres, postgres_url  # noqa: F401
 from tests.integration.feedserver import FeedServer, Route
 
 ROOT = Path(__file__).parents[2]

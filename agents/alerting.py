@@ -1,0 +1,112 @@
+"""news.articles → news.alert-input (one partition) → alert rules → news.alerts.
+
+The rules count across partitions (spikes per topic, stories, rate limits), so the articles
+are forwarded to a one-partition topic and evaluated there by one agent whose state is a
+changelogged table (``pipeline.alerting``: plain JSON values under ``rule:…``/``story:…``).
+Articles are evaluated at their Kafka record time, so a replay after a crash makes the same
+decisions and the same alert ids (consumers deduplicate alerts by id). Time-driven work
+(quiet hours ending, digests, spike warm-up) runs on a tick message the timer puts on the same
+topic: table writes must happen inside the agent, on its partition.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+import orjson
+
+from agents.context import StageContext, send_confirmed
+from pipeline import codec
+from pipeline.alerting import AlertRules, Outcome, evaluate_article, tick
+from pipeline.models import Article
+
+STAGE = "alerting"
+TICK_SECONDS = 30.0
+TICK_KEY = b"\x00tick"  # not an article key (those are URLs, guid: or hash: strings)
+log = logging.getLogger("newsflow.agents.alerting")
+
+
+def register(app: faust.App, ctx: StageContext, rules: AlertRules) -> None:
+    # Raw bytes in and out, as every table of ours (see agents/dedup.py for why).
+    table = app.Table(
+        f"{STAGE}-state",
+        default=None,
+        partitions=1,
+        key_type=bytes,
+        value_type=bytes,
+        schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"),
+    )
+    state = JsonTable(table)
+
+    @app.agent(ctx.topics.articles, name="alert-forward", concurrency=1)
+    async def forward(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+
+            async def handle(event: faust.EventT[bytes] = event) -> None:
+                await send_confirmed(ctx.topics.alert_input, event.message.key, event.message.value or b"")
+
+            await ctx.dead_letters.handle(event, "alert-forward", handle)
+
+    @app.agent(ctx.topics.alert_input, name=STAGE, concurrency=1)  # concurrency 1: faust #606
+    async def alerting(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+
+            async def handle(event: faust.EventT[bytes] = event) -> None:
+                if event.message.key == TICK_KEY:
+                    outcome = tick(rules, ctx.clock.now(), state)
+                else:
+                    article = codec.decode(event.message.value, Article)
+                    with ctx.timed(STAGE):
+                        outcome = evaluate_article(rules, article, _record_time(event), state)
+                await _apply(ctx, state, outcome)
+
+            await ctx.dead_letters.handle(event, STAGE, handle)
+
+    @app.timer(TICK_SECONDS)  # type: ignore[untyped-decorator]
+    async def alert_tick() -> None:
+        await ctx.topics.alert_input.send(key=TICK_KEY, value=b"{}")
+
+
+class JsonTable(Mapping[str, Any]):
+    """The engine's view of the table: str keys, JSON values (stored as orjson bytes)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def __getitem__(self, key: str) -> Any:
+        raw = self._table.get(key.encode())
+        if raw is None:
+            raise KeyError(key)
+        return orjson.loads(raw)
+
+    def __iter__(self) -> Iterator[str]:
+        return (key.decode() for key in list(self._table.keys()))
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def put(self, key: str, value: Any) -> None:
+        if value is None:
+            self._table.pop(key.encode(), None)
+        else:
+            self._table[key.encode()] = orjson.dumps(value)
+
+
+async def _apply(ctx: StageContext, state: JsonTable, outcome: Outcome) -> None:
+    """Send the alerts first, then record the state: a crash in between re-sends the same
+    alert ids on replay, never loses one."""
+    for alert in outcome.alerts:
+        await send_confirmed(ctx.topics.alerts, alert.id.encode(), codec.encode(alert))
+        ctx.metrics.alerts.labels(alert.rule).inc()
+        log.info("alert %s fired by rule %s: %s", alert.id, alert.rule, alert.title)
+    for key, value in outcome.states.items():
+        state.put(key, value)
+
+
+def _record_time(event: faust.EventT[bytes]) -> datetime:
+    stamp = event.message.timestamp  # seconds since the epoch, set by the producer
+    return datetime.fromtimestamp(stamp, tz=UTC) if stamp else datetime.now(tz=UTC)
