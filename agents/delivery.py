@@ -15,6 +15,7 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import faust
@@ -37,6 +38,10 @@ class Deliveries:
     disabled: set[str] = field(default_factory=set)
     rng: random.Random = field(default_factory=random.Random)
     _session: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -71,6 +76,11 @@ def register(app: faust.App, ctx: StageContext, deliveries: Deliveries) -> None:
                 await _attempt(ctx, deliveries, record)
 
             await ctx.dead_letters.handle(event, "delivery-retry", handle)
+
+    async def close_session(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await deliveries.close()  # else aiohttp warns of an unclosed session at shutdown
+
+    app.on_before_shutdown.connect(close_session)
 
 
 async def _attempt(ctx: StageContext, deliveries: Deliveries, record: Delivery) -> None:

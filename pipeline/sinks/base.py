@@ -151,6 +151,8 @@ def _check_postgres_url(url: str) -> None:
 
 def redact_url(url: str) -> str:
     """The URL with any password (in the authority or a ``password=`` parameter) as ``***``."""
+    if "@" not in url and "password" not in url.lower():
+        return url  # nothing to hide; urlunsplit would also turn sqlite://// into sqlite://
     try:
         parts = urlsplit(url)
         netloc = parts.netloc

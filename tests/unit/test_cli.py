@@ -63,6 +63,22 @@ def test_taxonomy_check_ok() -> None:
     assert "ok" in result.stdout
 
 
+def test_alerts_check_of_a_broken_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    alerts = tmp_path / "alerts.yaml"
+    alerts.write_text("rules:\n  - {name: a, match: 'aleppo AND', notify: [nowhere]}\n", encoding="utf-8")
+    result = run("alerts", "check", str(alerts))
+    assert result.returncode == 2
+    assert str(alerts) in one_clear_line(result.stderr)
+
+
+def test_search_of_a_fresh_sqlite_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run("db", "migrate", "--url", url).returncode == 0
+    result = run("search", "aleppo", "--url", url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "" or "no " in result.stdout.lower()
+
+
 def test_help_on_every_command() -> None:
     for command in (
         ["up"],
@@ -72,6 +88,9 @@ def test_help_on_every_command() -> None:
         ["kafka", "start"],
         ["tail"],
         ["taxonomy", "check"],
+        ["alerts", "check"],
+        ["db", "migrate"],
+        ["search"],
     ):
         result = run(*command, "--help")
         assert result.returncode == 0, (command, result.stderr)

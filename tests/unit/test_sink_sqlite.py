@@ -262,3 +262,18 @@ def test_unreachable_database_exits_1_with_one_line(capsys: pytest.CaptureFixtur
     assert run_cli("db", "migrate", "--url", "postgresql://u:hunter2@127.0.0.1:1/news") == 1
     err = one_line(capsys.readouterr().err)
     assert err.startswith("newsflow: storage unavailable:") and "hunter2" not in err
+
+
+REDACTED = [
+    ("absolute sqlite path kept whole", "sqlite:////var/lib/newsflow.db", "sqlite:////var/lib/newsflow.db"),
+    ("relative sqlite path", "sqlite:///newsflow.db", "sqlite:///newsflow.db"),
+    ("password in the authority", "postgresql://app:s3cret@db:5432/news", "postgresql://app:***@db:5432/news"),
+    ("user without password", "postgresql://app@db/news", "postgresql://app@db/news"),
+]
+
+
+@pytest.mark.parametrize(("name", "url", "shown"), REDACTED, ids=[c[0] for c in REDACTED])
+def test_redacted_urls(name: str, url: str, shown: str) -> None:
+    from pipeline.sinks.base import redact_url
+
+    assert redact_url(url) == shown
