@@ -26,6 +26,7 @@ from pipeline.models import Article
 
 STAGE = "alerting"
 TICK_SECONDS = 30.0
+STALE_SECONDS = 6 * 3600.0  # articles tagged longer ago than this are not alerted on
 TICK_KEY = b"\x00tick"  # not an article key (those are URLs, guid: or hash: strings)
 log = logging.getLogger("newsflow.agents.alerting")
 
@@ -47,7 +48,12 @@ def register(app: faust.App, ctx: StageContext, rules: AlertRules) -> None:
         async for event in stream.events():
 
             async def handle(event: faust.EventT[bytes] = event) -> None:
-                await send_confirmed(ctx.topics.alert_input, event.message.key, event.message.value or b"")
+                # The record time travels along: spikes count by it, and a replay keeps it.
+                message = event.message
+                sent = await ctx.topics.alert_input.send(
+                    key=message.key, value=message.value or b"", timestamp=message.timestamp
+                )
+                await sent
 
             await ctx.dead_letters.handle(event, "alert-forward", handle)
 
@@ -60,8 +66,14 @@ def register(app: faust.App, ctx: StageContext, rules: AlertRules) -> None:
                     outcome = tick(rules, ctx.clock.now(), state)
                 else:
                     article = codec.decode(event.message.value, Article)
+                    seen_at = _record_time(event)
+                    if (ctx.clock.now() - seen_at).total_seconds() > STALE_SECONDS:
+                        # Retained history read by a new consumer group (or a long outage):
+                        # alerting on it now would be noise about old news. Counted, not hidden.
+                        ctx.metrics.articles.labels(STAGE, "stale").inc()
+                        return
                     with ctx.timed(STAGE):
-                        outcome = evaluate_article(rules, article, _record_time(event), state)
+                        outcome = evaluate_article(rules, article, seen_at, state)
                 await _apply(ctx, state, outcome)
 
             await ctx.dead_letters.handle(event, STAGE, handle)

@@ -72,7 +72,7 @@ def register(app: faust.App, ctx: StageContext, deliveries: Deliveries) -> None:
                 record = Delivery.from_json(event.message.value or b"")  # InvalidArticle: dead-letter
                 wait = (record.next_attempt_at - ctx.clock.now()).total_seconds()
                 if wait > 0:
-                    await asyncio.sleep(wait)  # holds this partition of the retry topic only
+                    await asyncio.sleep(wait)  # holds this worker's retries, never news.alerts
                 await _attempt(ctx, deliveries, record)
 
             await ctx.dead_letters.handle(event, "delivery-retry", handle)

@@ -53,14 +53,19 @@ async def store(
         return
     try:
         await _write(ctx, sink, sink_name, [article for _event, article in decoded])
-    except InvalidArticle:
+    except Exception as batch_error:
         # Which article? Write them one at a time: the good ones land, the bad one is named.
         ctx.metrics.sink_writes.labels(sink_name, "invalid").inc()
+        if not isinstance(batch_error, InvalidArticle):
+            log.exception("storage: unexpected error writing a batch; writing it article by article")
         for event, article in decoded:
             try:
                 await _write(ctx, sink, sink_name, [article])
             except InvalidArticle as exc:
                 await ctx.dead_letters.send(event, STAGE, exc.reason, str(exc))
+            except Exception as exc:  # a bug or a broken database: never escape the agent loop
+                log.exception("storage: unexpected error, article %s dead-lettered", article.id)
+                await ctx.dead_letters.send(event, STAGE, "unexpected-error", f"{type(exc).__name__}: {exc}")
 
 
 async def _write(ctx: StageContext, sink: ArticleSink, sink_name: str, articles: list[Article]) -> None:

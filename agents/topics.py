@@ -22,7 +22,7 @@
     news.articles ──► alert forwarding ──► news.alert-input   (ONE partition: the rules count
        │                                       │ alerting     across all articles)
        │                                       │ pipeline.alerting.evaluate_article / tick
-       │                                       │ state: table <app>-alert-state (changelog)
+       │                                       │ state: table alerting-state (changelog)
        │                                       ▼
        │                                    news.alerts      key=alert id   ◄── alert subscribers
        │                                       │ delivery     pipeline.sinks.webhook.attempt

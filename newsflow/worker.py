@@ -18,7 +18,8 @@ from pipeline.alerting import AlertRules, load_alert_rules, resolve_channels
 from pipeline.cleaning.boilerplate import BoilerplateRules
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
-from pipeline.sinks.base import open_sink
+from pipeline.errors import Unavailable
+from pipeline.sinks.base import ArticleSink, open_sink
 from pipeline.sinks.webhook import Endpoint
 from pipeline.taxonomy import load_taxonomy
 from pipeline.taxonomy_watch import TaxonomyWatcher
@@ -39,6 +40,20 @@ def load_alerts(path: Path) -> tuple[AlertRules, Deliveries]:
     return rules, Deliveries(endpoints)
 
 
+async def _migrate_when_up(sink: ArticleSink) -> None:
+    """Migrate, waiting for a database that is not up yet (a service starts in any order)."""
+    attempt = 0
+    while True:
+        try:
+            await sink.migrate()
+            return
+        except Unavailable as exc:
+            delay = min(30.0, 2.0**attempt)
+            log.warning("storage unavailable at start (%s); retrying in %.0fs", exc, delay)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+
 def run_worker(settings: Settings, taxonomy_file: Path, loglevel: str = "info") -> None:
     """Check the broker, create missing topics, then hand the loop to Faust until stopped."""
     rules = BoilerplateRules.load(*settings.cleaning.boilerplate_files)  # ConfigError: exit 2
@@ -57,7 +72,7 @@ def run_worker(settings: Settings, taxonomy_file: Path, loglevel: str = "info") 
     sink = None
     if settings.storage.enabled:
         sink = open_sink(settings.storage.url)  # ConfigError (a bad URL): exit 2
-        loop.run_until_complete(sink.migrate())  # creates or upgrades the schema
+        loop.run_until_complete(_migrate_when_up(sink))  # creates or upgrades the schema
     alerts = load_alerts(settings.alerts_file) if settings.alerts_file else None  # ConfigError: exit 2
     Path(FAUST_DATA_DIR).mkdir(parents=True, exist_ok=True)
     app = create_app(settings, tagger, CollectorRegistry(), SystemClock(), rules, watcher, sink, alerts)

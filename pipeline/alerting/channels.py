@@ -25,6 +25,8 @@ CHANNEL_TYPES: tuple[str, ...] = get_args(ChannelType)
 _KEYS = {"type", "url", "url_env", "secret_env"}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # also used for rule names (ids, labels)
+# A channel name is also part of the webhook-id, where Standard Webhooks allows no ".".
+CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def redact_url(url: str | None) -> str | None:
@@ -94,8 +96,8 @@ def parse_channels(data: Any, source: str) -> tuple[Channel, ...]:
 
 
 def _channel(name: Any, entry: Any, where: str) -> Channel:
-    if not isinstance(name, str) or not NAME.match(name):
-        raise ConfigError(f"{where}: name: letters, digits, '_', '.', '-' (at most 64)")
+    if not isinstance(name, str) or not CHANNEL_NAME.match(name):
+        raise ConfigError(f"{where}: name: letters, digits, '_', '-' (at most 64)")
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: must be a mapping such as {{type: webhook, url_env: VAR}}")
     unknown = sorted(set(entry) - _KEYS, key=str)

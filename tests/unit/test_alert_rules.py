@@ -405,3 +405,14 @@ def test_missing_environment_is_a_config_error(case: str, environ: dict[str, str
         resolve_channels(rules.channels, environ, SOURCE)
     assert str(caught.value) == f"{SOURCE}: {message}" or message in str(caught.value)
     assert "/etc/passwd" not in str(caught.value)
+
+
+def test_a_channel_name_with_a_dot_is_refused_as_the_worker_would() -> None:
+    # The name is part of the webhook-id, where Standard Webhooks allows no "."; `alerts check`
+    # must refuse what the worker would refuse at start.
+    data = {
+        "channels": {"ops.team": {"type": "webhook", "url": "https://hooks.example.org/x"}},
+        "rules": [{"name": "r", "match": "aleppo", "notify": ["ops.team"]}],
+    }
+    with pytest.raises(ConfigError, match=r"channels\.ops\.team: name"):
+        alert_rules_from_data(data, SOURCE)
