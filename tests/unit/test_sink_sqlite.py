@@ -267,7 +267,11 @@ def test_unreachable_database_exits_1_with_one_line(capsys: pytest.CaptureFixtur
 REDACTED = [
     ("absolute sqlite path kept whole", "sqlite:////var/lib/newsflow.db", "sqlite:////var/lib/newsflow.db"),
     ("relative sqlite path", "sqlite:///newsflow.db", "sqlite:///newsflow.db"),
-    ("password in the authority", "postgresql://app:s3cret@db:5432/news", "postgresql://app:***@db:5432/news"),
+    (
+        "password in the authority",
+        "postgresql://app:s3cret@db:5432/news",
+        "postgresql://app:***@db:5432/news",
+    ),
     ("user without password", "postgresql://app@db/news", "postgresql://app@db/news"),
 ]
 
