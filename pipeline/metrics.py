@@ -61,6 +61,9 @@ class PipelineMetrics:
     sink_write_seconds: Histogram
     # counter: alerts sent on news.alerts, by rule (rules are configured: bounded)
     alerts: Counter
+    # counter: articles and syndicated copies linked to an earlier alert of their story instead
+    # of alerting again, by rule
+    alert_links: Counter
     # counter: webhook delivery attempts by channel (configured names) and outcome (delivered,
     # retry, gone, rejected, exhausted, disabled: skipped because an earlier 410 disabled it)
     webhook_deliveries: Counter
@@ -104,6 +107,9 @@ class PipelineMetrics:
                 "sink_write_seconds", "Seconds per storage batch write", ("sink",), _FAST_BUCKETS
             ),
             alerts=counter("alerts", "Alerts sent on news.alerts by rule", ("rule",)),
+            alert_links=counter(
+                "alert_links", "Articles linked to an earlier alert of their story", ("rule",)
+            ),
             webhook_deliveries=counter(
                 "webhook_deliveries",
                 "Webhook delivery attempts by channel and outcome",

@@ -15,7 +15,16 @@ comes out as plain JSON values, so a Faust table can hold it.
 """
 
 from pipeline.alerting.channels import Channel, ChannelTarget, resolve_channels
-from pipeline.alerting.engine import Held, Link, Outcome, evaluate_article, rule_key, story_key, tick
+from pipeline.alerting.engine import (
+    Held,
+    Link,
+    Outcome,
+    evaluate_article,
+    evaluate_copy,
+    rule_key,
+    story_key,
+    tick,
+)
 from pipeline.alerting.match import MatchIndex, match_article
 from pipeline.alerting.message import ALERT_SCHEMA, Alert, DigestEntry, alert_id
 from pipeline.alerting.options import QuietHours, RuleOptions
@@ -47,6 +56,7 @@ __all__ = [
     "alert_id",
     "alert_rules_from_data",
     "evaluate_article",
+    "evaluate_copy",
     "load_alert_rules",
     "match_article",
     "resolve_channels",

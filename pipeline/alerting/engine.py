@@ -1,6 +1,7 @@
 """The alerting stage: an article in, alerts out; state passed in and handed back.
 
     outcome = evaluate_article(rules, article, now, states)   # for every article
+    outcome = evaluate_copy(rules, duplicate, now, states)    # for every syndicated copy
     outcome = tick(rules, now, states)                         # from a timer (e.g. every 30 s)
     send outcome.alerts to news.alerts; write outcome.states back (None: delete the key)
 
@@ -18,19 +19,22 @@ which a replay repeats, so replayed input gives the same decisions and the same 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
 
 from pipeline.alerting import spike, throttle
 from pipeline.alerting.match import match_article
-from pipeline.alerting.message import Alert, match_alert, spike_alert
+from pipeline.alerting.message import Alert, match_alert, spike_alert, story_alert
 from pipeline.alerting.rules import AlertRules, MatchRule, Rule
-from pipeline.alerting.suppression import decide, expired, story_of
-from pipeline.models import Article
+from pipeline.alerting.suppression import decide, decide_copy, expired, story_of
+from pipeline.models import Article, Duplicate
 
 RULE_PREFIX, STORY_PREFIX = "rule:", "story:"
+# Duplicates that are the same story under another URL (another outlet, usually); exact-url
+# and guid duplicates are the same item polled again, not a new source.
+COPY_KINDS = frozenset({"content", "near"})
 
 
 class RuleState(TypedDict):
@@ -120,14 +124,61 @@ def evaluate_article(
                 continue
             candidate = spike_alert(rule, fire, now)
         # 4. Delivery policy: first what is due (keeps the order), then the new alert.
-        state = _rule_state(read(key))
-        delivery, due = throttle.release(rule, state["throttle"], now)
-        delivery, sent, reason = throttle.admit(rule, delivery, candidate, now)
-        changed[key] = {**state, "throttle": delivery}
-        alerts += due + sent
-        if reason is not None:
-            held.append(Held(rule.name, candidate.id, reason))
+        _deliver(rule, candidate, now, read, changed, alerts, held)
     return Outcome(tuple(alerts), tuple(links), tuple(held), changed)
+
+
+def evaluate_copy(rules: AlertRules, copy: Duplicate, now: datetime, states: Mapping[str, Any]) -> Outcome:
+    """A syndicated copy (``news.duplicates``, kind content or near: the same story under
+    another URL) never alerts on its own: it links to the alert of the story it copies, and
+    its feed counts as one more source, which may escalate the story (a re-alert)."""
+    changed: dict[str, Any] = {}
+
+    def read(key: str) -> Any:
+        return changed[key] if key in changed else states.get(key)
+
+    alerts: list[Alert] = []
+    links: list[Link] = []
+    held: list[Held] = []
+    if copy.kind not in COPY_KINDS:
+        return Outcome()
+    story = copy.duplicate_of
+    for rule in rules.rules:
+        if not isinstance(rule, MatchRule):
+            continue
+        decision = decide_copy(rule, read(story_key(rule.name, story)), story, copy.feed_id, copy.id, now)
+        if decision is None:
+            continue
+        changed[story_key(rule.name, story)] = decision.state
+        if decision.escalation is None:
+            links.append(Link(rule.name, story, copy.id, decision.first_alert, decision.alert_id))
+            continue
+        state = decision.state
+        about = (state["title"], state["url"], state["tags"])
+        candidate = story_alert(rule, story, decision.escalation, state["article_ids"], about, now)
+        _deliver(rule, candidate, now, read, changed, alerts, held)
+    return Outcome(tuple(alerts), tuple(links), tuple(held), changed)
+
+
+def _deliver(
+    rule: Rule,
+    candidate: Alert,
+    now: datetime,
+    read: Callable[[str], Any],
+    changed: dict[str, Any],
+    alerts: list[Alert],
+    held: list[Held],
+) -> None:
+    """The rule's delivery policy: what is due goes first (keeps the order), then the new
+    alert, unless quiet hours, the rate limit or a digest hold it."""
+    key = rule_key(rule.name)
+    state = _rule_state(read(key))
+    delivery, due = throttle.release(rule, state["throttle"], now)
+    delivery, sent, reason = throttle.admit(rule, delivery, candidate, now)
+    changed[key] = {**state, "throttle": delivery}
+    alerts += due + sent
+    if reason is not None:
+        held.append(Held(rule.name, candidate.id, reason))
 
 
 def tick(rules: AlertRules, now: datetime, states: Mapping[str, Any]) -> Outcome:

@@ -77,14 +77,28 @@ def alert_id(*parts: str | int) -> str:
 def match_alert(
     rule: MatchRule, article: Article, story: str, escalation: int, article_ids: Sequence[str], now: datetime
 ) -> Alert:
+    tags = [tag.name for tag in article.tags]
+    return story_alert(rule, story, escalation, article_ids, (article.title or None, article.url, tags), now)
+
+
+def story_alert(
+    rule: MatchRule,
+    story: str,
+    escalation: int,
+    article_ids: Sequence[str],
+    about: tuple[str | None, str | None, Sequence[str]],
+    now: datetime,
+) -> Alert:
+    """A match alert about a story: ``about`` is (title, url, tags) of the article it is about."""
+    title, url, tags = about
     return Alert(
         id=alert_id("match", rule.name, story, escalation),
         rule=rule.name,
         kind="match",
         article_ids=tuple(article_ids),
-        tags=tuple(tag.name for tag in article.tags),
-        title=article.title or None,
-        url=article.url,
+        tags=tuple(tags),
+        title=title,
+        url=url,
         fired_at=rfc3339(now),
         window=None,
         count=None,

@@ -34,6 +34,11 @@ class StoryState(TypedDict):
     sources_at_alert: int  # len(sources) when it last alerted
     article_ids: list[str]  # the first MAX_ARTICLES distinct ids
     last_seen: float  # epoch seconds
+    # What a re-alert needs when a copy (which carries no article) escalates the story:
+    feeds: list[str]  # feed ids the story came from (copies are known by their feed only)
+    title: str | None
+    url: str | None
+    tags: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +74,43 @@ def decide(rule: MatchRule, state: StoryState | None, article: Article, now: dat
             "sources_at_alert": 1,
             "article_ids": [article.id],
             "last_seen": now.timestamp(),
+            "feeds": [article.feed_id],
+            "title": article.title or None,
+            "url": article.url,
+            "tags": [tag.name for tag in article.tags],
         }
         return StoryDecision(fresh, 0, first, first)
+    feeds = state["feeds"] if article.feed_id in state["feeds"] else [*state["feeds"], article.feed_id]
+    return _follow(rule, {**state, "feeds": feeds[:MAX_SOURCES]}, story, source, article.id, now)
+
+
+def decide_copy(
+    rule: MatchRule, state: StoryState | None, story: str, feed_id: str, copy_id: str, now: datetime
+) -> StoryDecision | None:
+    """A syndicated copy of a story (``news.duplicates``: the same story under another URL)
+    links to the story's alert, and its feed is one more source when the story has not come
+    from that feed yet. None: the story never alerted for this rule (or was forgotten)."""
+    if state is None or expired(rule, state, now):
+        return None
+    if feed_id in state["feeds"]:
+        source = state["sources"][0]  # the same feed again: not a new source
+        feeds = state["feeds"]
+    else:
+        source = "feed " + (normalised(feed_id) or feed_id)
+        feeds = [*state["feeds"], feed_id][:MAX_SOURCES]
+    return _follow(rule, {**state, "feeds": feeds}, story, source, copy_id, now)
+
+
+def _follow(
+    rule: MatchRule, state: StoryState, story: str, source: str, article_id: str, now: datetime
+) -> StoryDecision:
+    """A later article of a known story: linked to its alert, or a re-alert if it escalated."""
     sources = list(state["sources"])
     if source not in sources and len(sources) < MAX_SOURCES:
         sources.append(source)
     ids = list(state["article_ids"])
-    if article.id not in ids and len(ids) < MAX_ARTICLES:
-        ids.append(article.id)
+    if article_id not in ids and len(ids) < MAX_ARTICLES:
+        ids.append(article_id)
     updated: StoryState = {**state, "sources": sources, "article_ids": ids, "last_seen": now.timestamp()}
     step = rule.options.escalate_sources
     if step is None or len(sources) - state["sources_at_alert"] < step:

@@ -9,6 +9,9 @@ server) that never answers. Articles are produced straight to ``<prefix>raw``.
    ``<prefix>alerts`` (valid against the alert schema) once per story.
 2. The attempt is cut at 10 s and the next one waits on ``<prefix>alert-retries`` with the
    same webhook-id as the attempt the receiver saw, whose signature verifies.
+3. A syndicated copy (the same story under another URL, from another feed) is suppressed by
+   dedup, reaches alerting through ``<prefix>duplicates`` and is linked to the story's alert
+   (``newsflow_alert_links_total``) instead of alerting again.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class Stack:
     receiver: WebhookReceiver
     worker: subprocess.Popen[bytes]
     logs: Path
+    worker_port: int
 
     def topic(self, suffix: str) -> str:
         return f"{self.prefix}{suffix}"
@@ -91,7 +95,7 @@ def stack(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stac
     worker = spawn("worker", config, logs)
     try:
         wait_for_http(f"http://127.0.0.1:{worker_port}/metrics", worker, logs / "worker.log")
-        yield Stack(kafka, prefix, database, receiver, worker, logs)
+        yield Stack(kafka, prefix, database, receiver, worker, logs, worker_port)
     finally:
         stop(worker)
         receiver.stop()
@@ -99,15 +103,15 @@ def stack(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stac
         print(f"\ndownstream-kafka logs kept in {logs}")
 
 
-def raw(index: int) -> tuple[bytes, bytes]:
-    link = f"https://downstream.example/story-{index}"
+def raw(index: int, host: str = "downstream.example", feed: str = "") -> tuple[bytes, bytes]:
+    link = f"https://{host}/story-{index}"
     if index < MATCHING:
         title, summary = f"Ceasefire holds in Aleppo, day {index}", "The truce in Aleppo held overnight."
     else:
         title, summary = f"Markets update number {index}", "Shares were little changed in quiet trading."
     article = RawArticle(
         article_key=link,
-        feed_id=f"downstream-{index % 3}",
+        feed_id=feed or f"downstream-{index % 3}",
         source=f"Outlet {index % 3}",
         fetched_at=rfc3339(SystemClock().now()),
         link=link,
@@ -165,3 +169,30 @@ def test_the_cut_attempt_waits_on_the_retry_topic_with_the_same_webhook_id(stack
     assert first.headers["webhook-id"] in webhook_ids
     assert verify(SECRET, first.headers, first.body, first.wall)
     assert all(isinstance(r, Record) and r.json()["attempt"] >= 2 for r in retries)
+
+
+def test_a_syndicated_copy_links_to_the_story_alert_instead_of_alerting(stack: Stack) -> None:
+    import asyncio
+    import urllib.request
+
+    def links() -> float:
+        url = f"http://127.0.0.1:{stack.worker_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            text = response.read().decode()
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("newsflow_alert_links_total{") and 'rule="aleppo-ceasefire"' in line
+        )
+
+    before = links()
+    # Story 0 again, word for word, under another site's URL and from another feed.
+    asyncio.run(produce(stack.bootstrap, stack.topic("raw"), [raw(0, host="copies.example", feed="wire")]))
+    deadline = time.monotonic() + TIMEOUT
+    while links() <= before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert links() == before + 1, f"the copy was not linked; logs in {stack.logs}"
+    alerts = read(
+        stack.bootstrap, stack.topic("alerts"), until=lambda rs: len(rs) >= MATCHING, timeout=30, settle=3
+    )
+    assert len(alerts) == MATCHING, "the copy alerted again"

@@ -19,13 +19,13 @@ from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import BaseModel
 
 from pipeline.alerting import spike
-from pipeline.alerting.engine import Held, Outcome, evaluate_article, rule_key, story_key, tick
+from pipeline.alerting.engine import Held, Outcome, evaluate_article, evaluate_copy, rule_key, story_key, tick
 from pipeline.alerting.match import match_article
 from pipeline.alerting.message import Alert, DigestEntry, alert_id
 from pipeline.alerting.rules import AlertRules, SpikeRule, alert_rules_from_data
 from pipeline.clock import FakeClock, rfc3339
 from pipeline.matching import FieldName
-from pipeline.models import Article, Tag, TagMatch
+from pipeline.models import Article, Duplicate, Tag, TagMatch
 from pipeline.schemas import load_schema
 
 T0 = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # a midnight, UTC
@@ -616,3 +616,64 @@ def test_the_schema_matches_the_model(model: type[BaseModel], pointer: str) -> N
         ), name
         if get_origin(field.annotation) is Literal:
             assert set(prop["enum"]) == set(get_args(field.annotation))
+
+
+# --- syndicated copies from news.duplicates ------------------------------------------------
+
+
+def duplicate(seed: str, of: str, *, kind: str = "near", feed_id: str = "wire") -> Duplicate:
+    return Duplicate(
+        id=hex_id(seed),
+        duplicate_of=hex_id(of),
+        kind=kind,  # type: ignore[arg-type]
+        similarity=0.9,
+        url=f"https://copies.example/{seed}",
+        feed_id=feed_id,
+        detected_at=rfc3339(T0),
+    )
+
+
+def copy_outcome(runner: Runner, item: Duplicate) -> Outcome:
+    before = copy.deepcopy(runner.states)
+    return runner._apply(evaluate_copy(runner.rules, item, runner.clock.now(), runner.states), before)
+
+
+def test_a_copy_from_news_duplicates_links_to_the_story_alert() -> None:
+    runner = Runner(config(CEASEFIRE))
+    [first] = runner.article(article("x", title="Ceasefire agreed", feed_id="bbc")).alerts
+    outcome = copy_outcome(runner, duplicate("y", "x", feed_id="wire"))
+    assert outcome.alerts == ()
+    assert [(link.article_id, link.alert_id) for link in outcome.links] == [(hex_id("y"), first.id)]
+    state = runner.states[story_key("ceasefire", hex_id("x"))]
+    assert state["article_ids"] == [hex_id("x"), hex_id("y")] and state["feeds"] == ["bbc", "wire"]
+
+
+def test_copies_from_new_feeds_escalate_the_story_with_its_own_title() -> None:
+    runner = Runner(config(CEASEFIRE))  # escalate_sources: 3
+    original = article("x", title="Ceasefire agreed", feed_id="bbc", tags=[tag("ceasefire")])
+    runner.article(original)
+    feeds = ["wire-a", "wire-a", "bbc", "wire-b", "wire-c"]  # a repeat, the story's own feed, 3 new
+    levels = [
+        [a.escalation for a in copy_outcome(runner, duplicate(f"c{i}", "x", feed_id=f)).alerts]
+        for i, f in enumerate(feeds)
+    ]
+    assert levels == [[], [], [], [], [1]]
+    realert = runner.sent[-1]
+    assert realert.id == alert_id("match", "ceasefire", hex_id("x"), 1)
+    assert (realert.title, realert.url, realert.tags) == ("Ceasefire agreed", original.url, ("ceasefire",))
+    assert realert.story_id == hex_id("x")
+
+
+@pytest.mark.parametrize("kind", ["exact-url", "guid"])
+def test_a_repoll_of_the_same_item_is_not_a_copy(kind: str) -> None:
+    runner = Runner(config(CEASEFIRE))
+    runner.article(article("x", title="Ceasefire agreed"))
+    outcome = copy_outcome(runner, duplicate("y", "x", kind=kind))
+    assert outcome == Outcome()
+
+
+def test_a_copy_of_a_story_that_never_alerted_does_nothing() -> None:
+    runner = Runner(config(CEASEFIRE))
+    runner.article(article("x", title="Markets calm"))  # does not match the rule
+    outcome = copy_outcome(runner, duplicate("y", "x"))
+    assert outcome.alerts == () and outcome.links == () and outcome.states == {}
