@@ -24,6 +24,7 @@ import faust
 import orjson
 
 from agents.context import StageContext, send_confirmed
+from agents.topics import bytes_table
 from pipeline import codec
 from pipeline.alerting import AlertRules, Outcome, evaluate_article, evaluate_copy, tick
 from pipeline.models import Article, Duplicate
@@ -37,16 +38,7 @@ log = logging.getLogger("newsflow.agents.alerting")
 
 
 def register(app: faust.App, ctx: StageContext, rules: AlertRules) -> None:
-    # Raw bytes in and out, as every table of ours (see agents/dedup.py for why).
-    table = app.Table(
-        f"{STAGE}-state",
-        default=None,
-        partitions=1,
-        key_type=bytes,
-        value_type=bytes,
-        schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"),
-    )
-    state = JsonTable(table)
+    state = JsonTable(bytes_table(app, f"{STAGE}-state", 1))
 
     async def forward(event: faust.EventT[bytes], kind: bytes) -> None:
         # The record time travels along: spikes count by it, and a replay keeps it.

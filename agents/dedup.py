@@ -17,6 +17,7 @@ import orjson
 from aiokafka.partitioner import DefaultPartitioner
 
 from agents.context import StageContext, send_confirmed
+from agents.topics import bytes_table
 from pipeline import codec
 from pipeline.config import DedupSettings
 from pipeline.dedup import Redelivered, SeenRecord, Suppressed, decide, is_expired
@@ -28,18 +29,7 @@ log = logging.getLogger("newsflow.agents.dedup")
 
 
 def register(app: faust.App, ctx: StageContext, partitions: int, settings: DedupSettings) -> None:
-    # Keys and values are bytes we encode ourselves (orjson), like every topic of ours.
-    seen = app.Table(
-        "dedup-seen",
-        default=None,
-        partitions=partitions,
-        # key_type/value_type as well as the schema: Table takes its serializers from them and
-        # would otherwise fall back to JSON, and the raw bytes could not be read back from the
-        # changelog after a restart or rebalance (tests/integration/test_dedup_reliability.py).
-        key_type=bytes,
-        value_type=bytes,
-        schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"),
-    )
+    seen = bytes_table(app, "dedup-seen", partitions)
     output = ctx.topics.near if settings.near else ctx.topics.unique
 
     @app.agent(ctx.topics.clean, name=STAGE, concurrency=1)  # concurrency 1: faust #606

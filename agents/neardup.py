@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import faust
 
 from agents.context import StageContext, send_confirmed
+from agents.topics import bytes_table
 from pipeline import codec
 from pipeline.config import DedupSettings
 from pipeline.models import CleanArticle
@@ -51,17 +52,7 @@ class _IndexHolder:
 
 
 def register(app: faust.App, ctx: StageContext, settings: DedupSettings) -> None:
-    entries = app.Table(
-        "dedup-near-index",
-        default=None,
-        partitions=1,
-        # key_type/value_type as well as the schema: Table takes its serializers from them and
-        # would otherwise fall back to JSON, and the raw bytes could not be read back from the
-        # changelog after a restart or rebalance (tests/integration/test_dedup_reliability.py).
-        key_type=bytes,
-        value_type=bytes,
-        schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"),
-    )
+    entries = bytes_table(app, "dedup-near-index", 1)
     holder = _IndexHolder(settings)
 
     @entries.on_recover

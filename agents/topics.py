@@ -84,3 +84,18 @@ def declare_topics(app: faust.App, names: TopicNames, partitions: int) -> Topics
         alerts=topic(names.alerts),
         alert_retries=topic(names.alert_retries),
     )
+
+
+def bytes_table(app: faust.App, name: str, partitions: int) -> faust.types.TableT[bytes, bytes]:
+    """A changelogged table of raw bytes keys and values (we encode them ourselves, orjson)."""
+    return app.Table(
+        name,
+        default=None,
+        partitions=partitions,
+        # key_type/value_type as well as the schema: Table takes its serializers from them and
+        # would otherwise fall back to JSON, and the raw bytes could not be read back from the
+        # changelog after a restart or rebalance (tests/integration/test_dedup_reliability.py).
+        key_type=bytes,
+        value_type=bytes,
+        schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"),
+    )

@@ -19,7 +19,7 @@ which a replay repeats, so replayed input gives the same decisions and the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
@@ -28,7 +28,7 @@ from pipeline.alerting import spike, throttle
 from pipeline.alerting.match import match_article
 from pipeline.alerting.message import Alert, match_alert, spike_alert, story_alert
 from pipeline.alerting.rules import AlertRules, MatchRule, Rule
-from pipeline.alerting.suppression import decide, decide_copy, expired, story_of
+from pipeline.alerting.suppression import StoryDecision, decide, decide_copy, expired, story_of
 from pipeline.models import Article, Duplicate
 
 RULE_PREFIX, STORY_PREFIX = "rule:", "story:"
@@ -85,100 +85,97 @@ def _rule_state(value: Any) -> RuleState:
     return state
 
 
+@dataclass
+class _Pass:
+    """One evaluation's view of the state (its reads see its own writes) and what it found."""
+
+    states: Mapping[str, Any]
+    changed: dict[str, Any] = field(default_factory=dict)
+    alerts: list[Alert] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
+
+    def read(self, key: str) -> Any:
+        return self.changed[key] if key in self.changed else self.states.get(key)
+
+    def story(self, rule: MatchRule, story: str, decision: StoryDecision, article_id: str) -> int | None:
+        """Record a story decision: the escalation to alert at, or None (the article is linked)."""
+        self.changed[story_key(rule.name, story)] = decision.state
+        if decision.escalation is None:
+            self.links.append(Link(rule.name, story, article_id, decision.first_alert, decision.alert_id))
+        return decision.escalation
+
+    def deliver(self, rule: Rule, candidate: Alert, now: datetime) -> None:
+        """The rule's delivery policy: what is due goes first (keeps the order), then the new
+        alert, unless quiet hours, the rate limit or a digest hold it."""
+        key = rule_key(rule.name)
+        state = _rule_state(self.read(key))
+        delivery, due = throttle.release(rule, state["throttle"], now)
+        delivery, sent, reason = throttle.admit(rule, delivery, candidate, now)
+        self.changed[key] = {**state, "throttle": delivery}
+        self.alerts += due + sent
+        if reason is not None:
+            self.held.append(Held(rule.name, candidate.id, reason))
+
+    def outcome(self) -> Outcome:
+        return Outcome(tuple(self.alerts), tuple(self.links), tuple(self.held), self.changed)
+
+
 def evaluate_article(
     rules: AlertRules, article: Article, now: datetime, states: Mapping[str, Any]
 ) -> Outcome:
-    changed: dict[str, Any] = {}
-
-    def read(key: str) -> Any:
-        return changed[key] if key in changed else states.get(key)
-
-    alerts: list[Alert] = []
-    links: list[Link] = []
-    held: list[Held] = []
+    run = _Pass(states)
     # 1. Which match queries hold (one automaton pass over the article for every rule).
     matched = set(match_article(rules, article))
     topics = {tag.name.casefold() for tag in article.tags}
     for rule in rules.rules:
-        key = rule_key(rule.name)
         if isinstance(rule, MatchRule):
             if rule.name not in matched:
                 continue
             # 2. Story suppression: a revision or another copy of a story links to its alert.
             story = story_of(article)
-            decision = decide(rule, read(story_key(rule.name, story)), article, now)
-            changed[story_key(rule.name, story)] = decision.state
-            if decision.escalation is None:
-                links.append(Link(rule.name, story, article.id, decision.first_alert, decision.alert_id))
+            decision = decide(rule, run.read(story_key(rule.name, story)), article, now)
+            escalation = run.story(rule, story, decision, article.id)
+            if escalation is None:
                 continue
-            ids = decision.state["article_ids"]
-            candidate = match_alert(rule, article, story, decision.escalation, ids, now)
+            candidate = match_alert(rule, article, story, escalation, decision.state["article_ids"], now)
         else:
             # 3. Spikes count new articles of the topic; a revision is not a new article.
             if rule.topic.casefold() not in topics or article.revision > 1:
                 continue
-            state = _rule_state(read(key))
+            key = rule_key(rule.name)
+            state = _rule_state(run.read(key))
             counted, fire = spike.observe(rule, state["spike"], article.id, now)
-            changed[key] = {**state, "spike": counted}
+            run.changed[key] = {**state, "spike": counted}
             if fire is None:
                 continue
             candidate = spike_alert(rule, fire, now)
         # 4. Delivery policy: first what is due (keeps the order), then the new alert.
-        _deliver(rule, candidate, now, read, changed, alerts, held)
-    return Outcome(tuple(alerts), tuple(links), tuple(held), changed)
+        run.deliver(rule, candidate, now)
+    return run.outcome()
 
 
 def evaluate_copy(rules: AlertRules, copy: Duplicate, now: datetime, states: Mapping[str, Any]) -> Outcome:
     """A syndicated copy (``news.duplicates``, kind content or near: the same story under
     another URL) never alerts on its own: it links to the alert of the story it copies, and
     its feed counts as one more source, which may escalate the story (a re-alert)."""
-    changed: dict[str, Any] = {}
-
-    def read(key: str) -> Any:
-        return changed[key] if key in changed else states.get(key)
-
-    alerts: list[Alert] = []
-    links: list[Link] = []
-    held: list[Held] = []
+    run = _Pass(states)
     if copy.kind not in COPY_KINDS:
-        return Outcome()
+        return run.outcome()
     story = copy.duplicate_of
     for rule in rules.rules:
         if not isinstance(rule, MatchRule):
             continue
-        decision = decide_copy(rule, read(story_key(rule.name, story)), story, copy.feed_id, copy.id, now)
-        if decision is None:
+        decision = decide_copy(rule, run.read(story_key(rule.name, story)), story, copy.feed_id, copy.id, now)
+        if decision is None or not run.story(rule, story, decision, copy.id):
             continue
-        changed[story_key(rule.name, story)] = decision.state
-        if decision.escalation is None:
-            links.append(Link(rule.name, story, copy.id, decision.first_alert, decision.alert_id))
-            continue
+        assert decision.escalation is not None
         state = decision.state
         about = (state["title"], state["url"], state["tags"])
-        candidate = story_alert(rule, story, decision.escalation, state["article_ids"], about, now)
-        _deliver(rule, candidate, now, read, changed, alerts, held)
-    return Outcome(tuple(alerts), tuple(links), tuple(held), changed)
-
-
-def _deliver(
-    rule: Rule,
-    candidate: Alert,
-    now: datetime,
-    read: Callable[[str], Any],
-    changed: dict[str, Any],
-    alerts: list[Alert],
-    held: list[Held],
-) -> None:
-    """The rule's delivery policy: what is due goes first (keeps the order), then the new
-    alert, unless quiet hours, the rate limit or a digest hold it."""
-    key = rule_key(rule.name)
-    state = _rule_state(read(key))
-    delivery, due = throttle.release(rule, state["throttle"], now)
-    delivery, sent, reason = throttle.admit(rule, delivery, candidate, now)
-    changed[key] = {**state, "throttle": delivery}
-    alerts += due + sent
-    if reason is not None:
-        held.append(Held(rule.name, candidate.id, reason))
+        run.deliver(
+            rule, story_alert(rule, story, decision.escalation, state["article_ids"], about, now), now
+        )
+    return run.outcome()
 
 
 def tick(rules: AlertRules, now: datetime, states: Mapping[str, Any]) -> Outcome:

@@ -209,16 +209,12 @@ def sports_report(text: Tokenized) -> bool:
     return words >= (needed if len(text.text) < short else SPORT_REPORT_WORDS)
 
 
-def after_locative(text: Tokenized, hit: Hit[Any]) -> bool:
+def word_before(text: Tokenized, hit: Hit[Any]) -> str:
+    """The word right before the name, case-folded ("" at the start or without a surface):
+    a word of location (LOCATIVE) makes it a place even in a sports report."""
     surface = text.surface
     first = text.token_index(hit.start)
-    return surface is not None and first > 0 and surface.word(first - 1).casefold() in LOCATIVE
-
-
-def after_in(text: Tokenized, hit: Hit[Any]) -> bool:
-    surface = text.surface
-    first = text.token_index(hit.start)
-    return surface is not None and first > 0 and surface.word(first - 1).casefold() == "in"
+    return surface.word(first - 1).casefold() if surface is not None and first > 0 else ""
 
 
 def _part_of_longer_name(surface: Surface, first: int, last: int, names: tuple[Name, ...]) -> bool:

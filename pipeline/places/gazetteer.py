@@ -24,13 +24,13 @@ from pipeline.cleaning.text import matching_form
 from pipeline.matching import FieldName, Hit, Matcher, Tokenized, score, tokens
 from pipeline.models import Tag, TagMatch
 from pipeline.places.context import (
+    LOCATIVE,
     Strength,
-    after_in,
-    after_locative,
     followed_by_speech,
     possessed_name,
     sports_report,
     strength,
+    word_before,
 )
 from pipeline.places.data import Name, Place, ambiguous_names, club_names, load_places
 
@@ -124,8 +124,9 @@ class Gazetteer:
             judged = strength(text, hit, field, names)
             if judged is not Strength.NONE and followed_by_speech(text, hit) and not self._notable(names):
                 judged = Strength.NONE
-            located = after_locative(text, hit)
-            club = key in self._clubs and not after_in(text, hit)
+            before = word_before(text, hit)
+            located = before in LOCATIVE
+            club = key in self._clubs and before != "in"
             ambiguous = key in self._ambiguous
             possessed = possessed_name(text, hit)
             candidate = _Candidate(

@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,19 @@ def spawn(name: str, config: Path, logs: Path, role: str | None = None) -> subpr
         cwd=ROOT,
         start_new_session=True,
     )
+
+
+def print_log_summary(name: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """A process's distinct warnings and errors, then its log tail (for failure output: the
+    tail alone is often one warning repeated)."""
+    lines = log.read_text(errors="replace").splitlines()
+    problems = Counter(
+        line.split("] ", 3)[-1][:160] for line in lines if "[WARNING]" in line or "[ERROR]" in line
+    )
+    print(f"--- {name} (exit {process.poll()}), {log}: warnings/errors (count, message):")
+    for message, count in list(problems.items())[:12]:
+        print(f"  {count:6d}  {message}")
+    print("\n".join(lines[-25:]))
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

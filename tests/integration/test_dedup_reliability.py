@@ -74,7 +74,7 @@ from pipeline.cleaning.identity import article_id
 from pipeline.cleaning.urls import canonical_url
 from pipeline.config import KafkaSettings
 from pipeline.models import RawArticle
-from tests.integration.conftest import ROOT, free_port, spawn, stop, wait_for_http
+from tests.integration.conftest import ROOT, free_port, print_log_summary, spawn, stop, wait_for_http
 from tests.integration.kafka_helpers import Record, produce, read
 
 SEED = 20261121
@@ -352,17 +352,7 @@ class Cluster:
             yield
         except BaseException:
             for w in self.workers:
-                lines = w.log.read_text(errors="replace").splitlines()
-                # Distinct warnings and errors first (the tail is often one warning repeated).
-                problems = Counter(
-                    line.split("] ", 3)[-1][:160]
-                    for line in lines
-                    if "[WARNING]" in line or "[ERROR]" in line
-                )
-                print(f"--- {w.name} (exit {w.process.poll()}), {w.log}: warnings/errors (count, message):")
-                for message, count in list(problems.items())[:12]:
-                    print(f"  {count:6d}  {message}")
-                print("\n".join(lines[-25:]))
+                print_log_summary(w.name, w.process, w.log)
             raise
 
 

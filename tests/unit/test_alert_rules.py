@@ -16,18 +16,7 @@ from pipeline.errors import ConfigError
 from pipeline.query import Operand, QuerySyntaxError, parse_query
 from pipeline.taxonomy import taxonomy_from_data
 
-EXAMPLE = """\
-channels:
-  ops: {type: webhook, url: "https://hooks.example.org/newsflow", secret_env: NEWSFLOW_OPS_SECRET}
-  newsroom: {type: slack, url_env: NEWSFLOW_SLACK_URL}
-rules:
-  - name: aleppo-ceasefire
-    match: "aleppo AND ceasefire"
-    notify: [ops, newsroom]
-  - name: aleppo-spike
-    spike: {topic: aleppo, window: 10m, baseline: 6h, factor: 3, min_count: 5}
-    notify: [ops]
-"""
+EXAMPLE = (Path(__file__).parents[1] / "fixtures" / "alerts-example.yaml").read_text("utf-8")
 SOURCE = "alerts.yaml"
 CHANNELS = {"ops": {"type": "webhook", "url": "https://hooks.example.org/x"}}
 

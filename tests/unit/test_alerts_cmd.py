@@ -14,18 +14,7 @@ from hypothesis import strategies as st
 
 from newsflow.alerts_cmd import add_commands
 
-EXAMPLE = """\
-channels:
-  ops: {type: webhook, url: "https://hooks.example.org/newsflow", secret_env: NEWSFLOW_OPS_SECRET}
-  newsroom: {type: slack, url_env: NEWSFLOW_SLACK_URL}
-rules:
-  - name: aleppo-ceasefire
-    match: "aleppo AND ceasefire"
-    notify: [ops, newsroom]
-  - name: aleppo-spike
-    spike: {topic: aleppo, window: 10m, baseline: 6h, factor: 3, min_count: 5}
-    notify: [ops]
-"""
+EXAMPLE = (Path(__file__).parents[1] / "fixtures" / "alerts-example.yaml").read_text("utf-8")
 
 
 def parser() -> argparse.ArgumentParser:
