@@ -75,6 +75,7 @@ def register(app: faust.App, ctx: StageContext, rules: AlertRules) -> None:
                     # alerting on it now would be noise about old news. Counted, not hidden.
                     ctx.metrics.articles.labels(STAGE, "stale").inc()
                     return
+                fetched_at: str | None = None  # of an article; copies and ticks fire no latency
                 with ctx.timed(STAGE):
                     if _kind(event) == b"duplicate":
                         copy = codec.decode(event.message.value, Duplicate)
@@ -82,7 +83,11 @@ def register(app: faust.App, ctx: StageContext, rules: AlertRules) -> None:
                     else:
                         article = codec.decode(event.message.value, Article)
                         outcome = evaluate_article(rules, article, seen_at, state)
+                        fetched_at = article.fetched_at
                 await _apply(ctx, state, outcome)
+                if fetched_at is not None:  # alerts this article fired, now sent
+                    for _alert in outcome.alerts:
+                        ctx.metrics.fetch_to_alert_seconds.observe(ctx.seconds_since(fetched_at))
 
             await ctx.dead_letters.handle(event, STAGE, handle)
 

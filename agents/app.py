@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import faust
@@ -9,14 +10,16 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from prometheus_client import CollectorRegistry
 
-from agents import alerting, cleaning, dedup, delivery, neardup, storage, tagging
+from agents import alerting, cleaning, dedup, delivery, health, lag, neardup, storage, tagging
 from agents.context import StageContext
+from agents.credentials import broker_credentials
 from agents.dead_letters import DeadLetters
 from agents.topics import declare_topics
 from pipeline.alerting import AlertRules
 from pipeline.cleaning.boilerplate import BoilerplateRules, default_rules
 from pipeline.clock import Clock
 from pipeline.config import Settings
+from pipeline.health import Check, Readiness
 from pipeline.metrics import PipelineMetrics
 from pipeline.sinks.base import ArticleSink
 from pipeline.tagging import Tagger
@@ -56,14 +59,17 @@ def create_app(
     watcher: TaxonomyWatcher | None = None,
     sink: ArticleSink | None = None,
     alerts: tuple[AlertRules, delivery.Deliveries] | None = None,
+    readiness_checks: Mapping[str, Check] | None = None,
 ) -> faust.App:
     """The worker's app; ``watcher`` (when given) reloads the taxonomy without a restart;
     ``sink`` (when given, migrated) receives news.articles through the storage agent;
-    ``alerts`` (rules and their channels' endpoints) turns on alerting and delivery."""
+    ``alerts`` (rules and their channels' endpoints) turns on alerting and delivery;
+    ``readiness_checks`` (broker, database) answer ``/readyz``."""
     kafka = settings.kafka
     app = NewsflowApp(
         settings.worker.app_id,
         broker=f"kafka://{kafka.servers}",
+        broker_credentials=broker_credentials(kafka),  # TLS / SASL, as every other client
         store="memory://",
         processing_guarantee="at_least_once",
         producer_acks=-1,
@@ -78,7 +84,15 @@ def create_app(
         datadir=f"{FAUST_DATA_DIR}/faust-{{conf.name}}",
     )
     metrics = PipelineMetrics.create(registry)
+    metrics.preset_worker(
+        near=settings.dedup.near,
+        sink=sink.kind if sink is not None else None,
+        rules=[rule.name for rule in alerts[0].rules] if alerts else (),
+        channels=sorted(alerts[1].endpoints) if alerts else (),
+    )
     setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
+    health.register(app, Readiness(readiness_checks or {}, metrics.ready))
+    lag.register(app, metrics)
     names = TopicNames(kafka.topic_prefix)
     topics = declare_topics(app, names, kafka.partitions)
     ctx = StageContext(topics, DeadLetters(topics.dead_letter, metrics), metrics, clock)

@@ -11,7 +11,7 @@ import faust
 
 from agents.dead_letters import DeadLetters
 from agents.topics import Topics
-from pipeline.clock import Clock
+from pipeline.clock import Clock, parse_rfc3339
 from pipeline.metrics import PipelineMetrics
 
 
@@ -29,6 +29,11 @@ class StageContext:
             yield
         finally:
             self.metrics.stage_seconds.labels(stage).observe(time.perf_counter() - started)
+
+    def seconds_since(self, stamp: str) -> float:
+        """Seconds from an article's RFC 3339 time (``fetched_at``) to now; 0 if it is ahead
+        (clocks of different hosts)."""
+        return max(0.0, (self.clock.now() - parse_rfc3339(stamp)).total_seconds())
 
 
 async def send_confirmed(topic: faust.TopicT, key: bytes | None, value: bytes) -> None:

@@ -92,6 +92,8 @@ async def _write(ctx: StageContext, sink: ArticleSink, sink_name: str, articles:
         ctx.metrics.sink_writes.labels(sink_name, "ok").inc()
         ctx.metrics.sink_rows.labels(sink_name).inc(rows)
         ctx.metrics.articles.labels(STAGE, "stored").inc(len(articles))
+        for article in articles:
+            ctx.metrics.fetch_to_store_seconds.observe(ctx.seconds_since(article.fetched_at))
         if attempt:
             log.info("storage: %s is back; wrote %d articles", sink_name, len(articles))
         return

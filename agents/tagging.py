@@ -51,6 +51,9 @@ class TaggingState:
         return found
 
 
+RELOAD_OUTCOMES = ("applied", "rejected", "failed")
+
+
 def register(app: faust.App, ctx: StageContext, state: TaggingState) -> None:
     @app.agent(ctx.topics.unique, name=STAGE, concurrency=1)  # concurrency 1: faust #606
     async def tagging(stream: faust.StreamT[bytes]) -> None:
@@ -71,6 +74,8 @@ def register(app: faust.App, ctx: StageContext, state: TaggingState) -> None:
             await ctx.dead_letters.handle(event, STAGE, handle)
 
     if state.watcher is not None and state.reload_seconds > 0:
+        for outcome in RELOAD_OUTCOMES:  # exported at 0: the first rejected reload is visible
+            ctx.metrics.taxonomy_reloads.labels(outcome)
 
         @app.timer(state.reload_seconds)  # type: ignore[untyped-decorator]
         async def reload_taxonomy() -> None:

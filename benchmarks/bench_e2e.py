@@ -155,7 +155,7 @@ async def through_broker(config: WorkerConfig, pool: Sequence[RawArticle], plan:
     with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as workdir:
         worker = WorkerProcess(config, Path(workdir))
         consumer = await open_consumer(config.bootstrap, names.articles, config.partitions)
-        producer = new_producer(config.bootstrap)  # the poller's producer: acks=all, idempotent
+        producer = new_producer(settings)  # the poller's producer: acks=all, idempotent
         await producer.start()
         receiver = Receiver(consumer)
         receiving = asyncio.create_task(receiver.run())
@@ -250,7 +250,7 @@ async def run(corpus: Corpus, plan: Plan) -> dict[str, Any]:
     servers = bootstrap_servers()
     result: dict[str, Any] = {**header("e2e"), "input": corpus.describe(), "bootstrap": servers}
     try:
-        await check_broker(servers, timeout=10.0)
+        await check_broker(KafkaSettings(bootstrap_servers=servers), timeout=10.0)
     except BrokerUnavailable as exc:
         return {**result, "status": "skipped: no broker", "reason": str(exc)}
     # Only entries the cleaning stage accepts: a rejected one would never reach the articles topic.

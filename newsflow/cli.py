@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from newsflow import alerts_cmd, storage_cmd
+from newsflow import alerts_cmd, storage_cmd, topics_cmd
 from newsflow.broker import BrokerCommandFailed
 from newsflow.kafka_io import BrokerUnavailable
+from newsflow.logs import LOG_FORMAT_ENV, LOG_FORMATS, configure_logging, default_log_format, json_logging
 from newsflow.settings_io import resolve_config_path, settings_from, tagger_for, taxonomy_for, taxonomy_path
 from pipeline.errors import ConfigError
 
@@ -34,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="newsflow", description="Clean, de-duplicated, topic-tagged news streams on Kafka.")
     parser.add_argument("--config", help="configuration file (default: $NEWSFLOW_CONFIG or ./newsflow.yaml)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-format",
+        default=default_log_format(os.environ),
+        choices=LOG_FORMATS,
+        help=f"text, or json: one JSON object per line (default: ${LOG_FORMAT_ENV} or text)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     up = commands.add_parser("up", help="run the whole local stack (broker, worker, poller, demo feeds)")
@@ -93,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     alerts_cmd.add_commands(commands)  # alerts check
     storage_cmd.add_commands(commands)  # db migrate, search
+    topics_cmd.add_commands(commands)  # topics create, list
 
     feeds = commands.add_parser("feeds", help="the feed registry")
     feeds_commands = feeds.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -160,7 +169,7 @@ def _worker(args: argparse.Namespace) -> int:
     from newsflow.worker import run_worker
 
     settings = settings_from(args.config)
-    run_worker(settings, taxonomy_path(settings), args.log_level)
+    run_worker(settings, taxonomy_path(settings), args.log_level, args.log_format)
     return EXIT_OK
 
 
@@ -308,11 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    if args.log_format not in LOG_FORMATS:  # argparse checks the choices only on the command line
+        return _fail(f"newsflow: {LOG_FORMAT_ENV}={args.log_format!r}: use text or json", EXIT_USAGE)
+    configure_logging(args.log_level, args.log_format)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
@@ -329,5 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    print(message, file=sys.stderr)
+    if json_logging():  # a log collector reads stderr: the error line is JSON as well
+        logging.getLogger("newsflow").error(message)
+    else:
+        print(message, file=sys.stderr)
     return code

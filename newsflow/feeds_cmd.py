@@ -37,7 +37,7 @@ def sync(settings: Settings) -> dict[str, int]:
     feeds = load_feeds(settings)
 
     async def go() -> dict[str, int]:
-        await check_broker(settings.kafka.servers)
+        await check_broker(settings.kafka)
         await ensure_topics(settings.kafka)
         return await sync_feeds(settings.kafka, feeds, remove_missing=True)
 
@@ -49,9 +49,9 @@ def listed(settings: Settings, from_registry: bool) -> list[FeedSettings]:
         return list(load_feeds(settings))
 
     async def go() -> list[FeedSettings]:
-        await check_broker(settings.kafka.servers)
+        await check_broker(settings.kafka)
         return registry_feeds(
-            await read_compacted(settings.kafka.servers, TopicNames(settings.kafka.topic_prefix).feeds)
+            await read_compacted(settings.kafka, TopicNames(settings.kafka.topic_prefix).feeds)
         )
 
     return asyncio.run(go())
@@ -61,10 +61,10 @@ def status(settings: Settings) -> list[dict[str, Any]]:
     """Per-feed health as the pollers last saved it (whichever poller owns the feed)."""
 
     async def go() -> list[dict[str, Any]]:
-        await check_broker(settings.kafka.servers)
+        await check_broker(settings.kafka)
         names = TopicNames(settings.kafka.topic_prefix)
-        feeds = {f.id for f in registry_feeds(await read_compacted(settings.kafka.servers, names.feeds))}
-        states = await read_compacted(settings.kafka.servers, names.poller_state)
+        feeds = {f.id for f in registry_feeds(await read_compacted(settings.kafka, names.feeds))}
+        states = await read_compacted(settings.kafka, names.poller_state)
         rows = [value for key, value in states.values.items() if value is not None and key in feeds]
         never = [{"feed_id": feed_id, "state": "never-polled"} for feed_id in feeds - set(states.values)]
         return sorted(rows + never, key=lambda row: str(row.get("feed_id")))

@@ -1,20 +1,31 @@
 """Kafka adapters for the processes: broker check, topic creation, the poller's publisher.
 
-Producers use acks=all with idempotence (aiokafka defaults to acks=1 without it).
+Every aiokafka client is built with :func:`kafka_client_options` (servers, TLS, SASL), so
+a secured cluster works for all of them or for none. Producers use acks=all with
+idempotence (aiokafka defaults to acks=1 without it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import re
+import ssl
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    IllegalSaslStateError,
+    KafkaError,
+    SaslAuthenticationFailed,
+    UnsupportedSaslMechanismError,
+)
 
 from pipeline import codec
-from pipeline.config import KafkaSettings
+from pipeline.config import KafkaSettings, tls_context
 from pipeline.errors import Unavailable
 from pipeline.models import RawArticle
 from pipeline.topics import COMPACTED, SINGLE_PARTITION, TopicNames
@@ -27,22 +38,109 @@ class BrokerUnavailable(RuntimeError):
     """No Kafka broker answered at the configured address."""
 
 
-async def check_broker(servers: str, timeout: float = 15.0) -> None:
-    """Raise ``BrokerUnavailable`` unless a broker answers a metadata request in time."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=5000)
-    client_log = logging.getLogger("aiokafka")
-    level = client_log.level
-    client_log.setLevel(logging.CRITICAL)  # our one-line error below says it better
-    try:
-        await asyncio.wait_for(_describe(admin), timeout)
-    except (KafkaError, OSError, TimeoutError) as exc:
-        raise BrokerUnavailable(
-            f"no Kafka broker reachable at {servers} ({type(exc).__name__}); "
-            "start one with `newsflow kafka start` or set kafka.bootstrap_servers"
-        ) from None
-    finally:
-        client_log.setLevel(level)
-        await admin.close()
+def kafka_client_options(kafka: KafkaSettings) -> dict[str, Any]:
+    """Connection keyword arguments for any aiokafka client (producer, consumer, admin):
+    the servers, plus the TLS context and SASL login the settings ask for. The password leaves
+    its SecretStr only here, into the client."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": kafka.servers,
+        "security_protocol": kafka.security_protocol,
+    }
+    if kafka.uses_tls:
+        options["ssl_context"] = tls_context(kafka)
+    if kafka.uses_sasl:
+        assert kafka.sasl_password is not None  # KafkaSettings demands it with SASL_*
+        options["sasl_mechanism"] = kafka.sasl_mechanism
+        options["sasl_plain_username"] = kafka.sasl_username  # SCRAM reads these two as well
+        options["sasl_plain_password"] = kafka.sasl_password.get_secret_value()
+    return options
+
+
+async def check_broker(kafka: KafkaSettings, timeout: float = 15.0) -> None:
+    """Raise ``BrokerUnavailable`` unless a broker answers a metadata request in time, with
+    the configured security; a refused login or TLS handshake is named as such."""
+    admin = AIOKafkaAdminClient(**kafka_client_options(kafka), request_timeout_ms=5000)
+    with _client_errors.collecting() as seen:
+        try:
+            await asyncio.wait_for(_describe(admin), timeout)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise BrokerUnavailable(_unavailable_message(kafka, exc, seen)) from None
+        finally:
+            await admin.close()
+
+
+def _unavailable_message(kafka: KafkaSettings, exc: BaseException, seen: list[BaseException]) -> str:
+    # aiokafka logs why bootstrapping failed and then raises a bare "Unable to bootstrap":
+    # the logged cause is what tells a wrong password from a stopped broker.
+    cause = seen[-1] if seen else exc
+    where = f"the Kafka broker at {kafka.servers}"
+    if isinstance(cause, SaslAuthenticationFailed):
+        return (
+            f"{where} refused the SASL login of user {kafka.sasl_username!r} "
+            f"({_broker_words(cause)}); check kafka.sasl_username and kafka.sasl_password"
+        )
+    if isinstance(cause, UnsupportedSaslMechanismError):
+        return f"{where} does not accept SASL mechanism {kafka.sasl_mechanism}; check kafka.sasl_mechanism"
+    if isinstance(cause, IllegalSaslStateError):  # a SASL handshake sent to a plain listener
+        return (
+            f"{where} does not expect a SASL login on this port; check kafka.security_protocol and the port"
+        )
+    if kafka.uses_tls and isinstance(cause, ssl.SSLError | ConnectionResetError):
+        # A TLS hello sent to a plain listener is answered by a reset, not an SSL error.
+        reason = cause.reason if isinstance(cause, ssl.SSLError) else type(cause).__name__
+        return (
+            f"TLS with {where} failed ({reason}); check that the listener is "
+            f"{kafka.security_protocol}, and kafka.ssl_cafile"
+        )
+    return (
+        f"no Kafka broker reachable at {kafka.servers} ({type(cause).__name__}, "
+        f"security_protocol {kafka.security_protocol}); start one with `newsflow kafka start` "
+        "or set kafka.bootstrap_servers"
+    )
+
+
+def _broker_words(error: BaseException) -> str:
+    # "[Error 58] SaslAuthenticationFailed: Authentication failed: Invalid username or password"
+    # → the broker's own words, which never echo the password.
+    return re.sub(r"^\[Error \d+\] \w+: ", "", str(error)) or type(error).__name__
+
+
+class _HeldBackErrors(logging.Handler):
+    """While broker checks run, aiokafka's log records stop here (the check's one line says it
+    better) and the exceptions they carry go to each running check. Re-entrant: readiness
+    probes may overlap, and only the last one to end gives aiokafka its logging back."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.running: list[list[BaseException]] = []
+        self.saved = (logging.NOTSET, True)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        for errors in self.running:
+            errors.extend(arg for arg in args if isinstance(arg, BaseException))
+
+    @contextmanager
+    def collecting(self) -> Iterator[list[BaseException]]:
+        client_log = logging.getLogger("aiokafka")
+        errors: list[BaseException] = []
+        if not self.running:
+            self.saved = (client_log.level, client_log.propagate)
+            client_log.addHandler(self)
+            client_log.setLevel(logging.ERROR)  # seen even when the root logger is quieter
+            client_log.propagate = False
+        self.running.append(errors)
+        try:
+            yield errors
+        finally:
+            self.running.remove(errors)
+            if not self.running:
+                client_log.removeHandler(self)
+                client_log.setLevel(self.saved[0])
+                client_log.propagate = self.saved[1]
+
+
+_client_errors = _HeldBackErrors()
 
 
 async def _describe(admin: AIOKafkaAdminClient) -> None:
@@ -56,7 +154,7 @@ async def ensure_topics(settings: KafkaSettings, extra: Sequence[str] = ()) -> l
     """Create the pipeline's topics (and ``extra`` ones: per-topic streams) that do not exist
     yet; return the names created."""
     names = TopicNames(settings.topic_prefix)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.servers, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings), request_timeout_ms=10000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -81,9 +179,9 @@ async def ensure_topics(settings: KafkaSettings, extra: Sequence[str] = ()) -> l
         await admin.close()
 
 
-def new_producer(servers: str) -> AIOKafkaProducer:
+def new_producer(kafka: KafkaSettings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=servers,
+        **kafka_client_options(kafka),
         acks="all",
         enable_idempotence=True,
         linger_ms=5,

@@ -1,4 +1,4 @@
-"""`newsflow poller`: poll the feeds this process owns; serve /metrics, /healthz and /feeds.
+"""`newsflow poller`: poll the feeds this process owns; serve /metrics, /healthz, /readyz, /feeds.
 
 Ownership comes from Kafka group membership on the compacted ``news.feeds`` topic: each
 poller process of the group is assigned some of its partitions, reads them from the start
@@ -13,19 +13,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from functools import partial
 
 import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from newsflow.kafka_io import KafkaPublisher, check_broker, ensure_topics, new_producer
+from newsflow.kafka_io import KafkaPublisher, check_broker, ensure_topics, kafka_client_options, new_producer
 from newsflow.registry_io import KafkaStateStore, read_compacted, sync_feeds, topic_partitions
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
 from pipeline.fulltext.enrich import FullText
 from pipeline.fulltext.fetch import PageFetcher
 from pipeline.fulltext.guard import AddressPolicy
+from pipeline.health import Readiness, liveness, refresh_forever
 from pipeline.metrics import PipelineMetrics
 from pipeline.poller.fetcher import Fetcher
 from pipeline.poller.politeness import HostLimiter
@@ -35,6 +37,8 @@ from pipeline.registry import feed_from_record, load_feeds
 from pipeline.topics import TopicNames
 
 log = logging.getLogger("newsflow.poller")
+READY_TIMEOUT = 5.0  # seconds a readiness probe waits for the broker
+READY_REFRESH_SECONDS = 15.0  # newsflow_ready is re-checked this often without probes
 
 
 def run_poller(settings: Settings) -> None:
@@ -63,7 +67,7 @@ class FeedOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         gained = {tp.partition for tp in assigned}
-        saved = await read_compacted(self.settings.kafka.servers, self.names.poller_state, gained)
+        saved = await read_compacted(self.settings.kafka, self.names.poller_state, gained)
         self.saved.update(saved.values)
         assert self.consumer is not None
         # aiokafka may already be fetching these partitions while this callback runs; records
@@ -96,14 +100,14 @@ class FeedOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 async def _run(settings: Settings) -> None:
-    await check_broker(settings.kafka.servers)
+    await check_broker(settings.kafka)
     await ensure_topics(settings.kafka)
     names = TopicNames(settings.kafka.topic_prefix)
     configured = load_feeds(settings)
     if configured:  # add or update this config's feeds; `newsflow feeds sync` also removes
         await sync_feeds(settings.kafka, configured, remove_missing=False)
     registry = CollectorRegistry()
-    producer = new_producer(settings.kafka.servers)
+    producer = new_producer(settings.kafka)
     await producer.start()
     poller = settings.poller
     fetcher = Fetcher.open(poller)
@@ -116,6 +120,7 @@ async def _run(settings: Settings) -> None:
         max_bytes=poller.page_max_bytes,
     )
     metrics = PipelineMetrics.create(registry)
+    metrics.preset_poller()
     store = KafkaStateStore(
         producer, names.poller_state, await topic_partitions(producer, names.poller_state)
     )
@@ -132,7 +137,7 @@ async def _run(settings: Settings) -> None:
     )
     ownership = FeedOwnership(service, settings)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka.servers,
+        **kafka_client_options(settings.kafka),
         group_id=f"{settings.worker.app_id}-pollers",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -142,7 +147,9 @@ async def _run(settings: Settings) -> None:
     ownership.consumer = consumer
     consumer.subscribe([names.feeds], listener=ownership)
     await consumer.start()
-    runner = await _serve_endpoints(registry, service, settings)
+    readiness = Readiness({"broker": partial(check_broker, settings.kafka, READY_TIMEOUT)}, metrics.ready)
+    runner = await _serve_endpoints(registry, service, settings, readiness)
+    refresher = asyncio.create_task(refresh_forever(readiness, READY_REFRESH_SECONDS))
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
@@ -153,6 +160,7 @@ async def _run(settings: Settings) -> None:
                 for record in records:
                     await ownership.apply(tp.partition, record.key, record.value)
     finally:
+        refresher.cancel()
         await consumer.stop()
         await service.close()
         await runner.cleanup()
@@ -163,13 +171,17 @@ async def _run(settings: Settings) -> None:
 
 
 async def _serve_endpoints(
-    registry: CollectorRegistry, service: PollerService, settings: Settings
+    registry: CollectorRegistry, service: PollerService, settings: Settings, readiness: Readiness
 ) -> web.AppRunner:
     async def metrics(_request: web.Request) -> web.Response:
         return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "feeds": len(service.states)})
+        return web.json_response(liveness(role="poller", feeds=len(service.states)))
+
+    async def readyz(_request: web.Request) -> web.Response:
+        report = await readiness.report()
+        return web.json_response(report.to_json(), status=report.status)
 
     async def feeds(_request: web.Request) -> web.Response:
         return web.json_response(sorted((s.status() for s in service.states.values()), key=lambda s: s["id"]))
@@ -177,6 +189,7 @@ async def _serve_endpoints(
     app = web.Application()
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     app.router.add_get("/feeds", feeds)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from newsflow.kafka_io import new_producer
+from newsflow.kafka_io import kafka_client_options, new_producer
 from pipeline.config import FeedSettings, KafkaSettings
 from pipeline.poller.state import FeedState
 from pipeline.registry import feed_from_record, feed_record, partition_for
@@ -36,10 +36,12 @@ class Compacted:
     partitions: dict[str, int]
 
 
-async def read_compacted(servers: str, topic: str, partitions: Iterable[int] | None = None) -> Compacted:
+async def read_compacted(
+    kafka: KafkaSettings, topic: str, partitions: Iterable[int] | None = None
+) -> Compacted:
     """Read a compacted topic (or some of its partitions) from the beginning to its end."""
-    available = await partitions_of(servers, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    available = await partitions_of(kafka, topic)
+    consumer = AIOKafkaConsumer(**kafka_client_options(kafka), enable_auto_commit=False)
     await consumer.start()
     try:
         wanted = [
@@ -67,9 +69,9 @@ async def read_compacted(servers: str, topic: str, partitions: Iterable[int] | N
         await consumer.stop()
 
 
-async def partitions_of(servers: str, topic: str) -> set[int]:
+async def partitions_of(kafka: KafkaSettings, topic: str) -> set[int]:
     """The topic's partition numbers (empty if it does not exist)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=10000)
+    admin = AIOKafkaAdminClient(**kafka_client_options(kafka), request_timeout_ms=10000)
     await admin.start()
     try:
         [description] = await admin.describe_topics([topic])
@@ -98,8 +100,8 @@ async def sync_feeds(
     """Publish feeds to the registry; with ``remove_missing``, tombstone feeds not in ``feeds``.
     A feed whose host changed is also tombstoned in its old partition. Returns counts."""
     names = TopicNames(kafka.topic_prefix)
-    current = await read_compacted(kafka.servers, names.feeds)
-    producer = new_producer(kafka.servers)
+    current = await read_compacted(kafka, names.feeds)
+    producer = new_producer(kafka)
     await producer.start()
     counts = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0}
     try:

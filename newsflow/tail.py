@@ -9,8 +9,8 @@ import time
 import orjson
 from aiokafka import AIOKafkaConsumer
 
-from newsflow.kafka_io import check_broker
-from pipeline.config import Settings
+from newsflow.kafka_io import check_broker, kafka_client_options
+from pipeline.config import KafkaSettings, Settings
 from pipeline.topics import TopicNames
 
 
@@ -19,14 +19,16 @@ def run_tail(
 ) -> int:
     names = TopicNames(settings.kafka.topic_prefix)
     full = topic if topic.startswith(settings.kafka.topic_prefix) else names.name(topic)
-    return asyncio.run(_tail(settings.kafka.servers, full, from_beginning, limit, idle))
+    return asyncio.run(_tail(settings.kafka, full, from_beginning, limit, idle))
 
 
-async def _tail(servers: str, topic: str, from_beginning: bool, limit: int | None, idle: float | None) -> int:
-    await check_broker(servers)
+async def _tail(
+    kafka: KafkaSettings, topic: str, from_beginning: bool, limit: int | None, idle: float | None
+) -> int:
+    await check_broker(kafka)
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=servers,
+        **kafka_client_options(kafka),
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
     )

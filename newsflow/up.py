@@ -24,8 +24,8 @@ from aiokafka import AIOKafkaConsumer
 
 from newsflow import broker
 from newsflow.demo.server import DemoFeedServer
-from newsflow.kafka_io import check_broker, ensure_topics
-from pipeline.config import LOCAL_BROKER, Settings, load_settings
+from newsflow.kafka_io import check_broker, ensure_topics, kafka_client_options
+from pipeline.config import LOCAL_BROKER, KafkaSettings, Settings, load_settings
 from pipeline.topics import TopicNames
 
 STATE_DIR = Path(".newsflow")
@@ -70,10 +70,10 @@ async def _up(config_path: Path | None, duration: float | None) -> int:
             config_path = demo_config(port, STATE_DIR / "demo.yaml")
             print(f"demo feeds served on http://127.0.0.1:{port}/feeds/ (config: {config_path})")
         settings = load_settings(config_path)
-        servers = await _ensure_broker(settings, cleanups)
-        await ensure_topics(settings.kafka.model_copy(update={"bootstrap_servers": servers}))
-        env = {**os.environ, "NEWSFLOW_KAFKA__BOOTSTRAP_SERVERS": servers}
-        consumer = await _subscribe(settings, servers)
+        kafka = await _ensure_broker(settings, cleanups)
+        await ensure_topics(kafka)
+        env = {**os.environ, "NEWSFLOW_KAFKA__BOOTSTRAP_SERVERS": kafka.servers}
+        consumer = await _subscribe(settings, kafka)
         cleanups.append(consumer.stop)
         children = []
         for role in ("worker", "poller"):
@@ -92,17 +92,20 @@ async def _up(config_path: Path | None, duration: float | None) -> int:
                 await result
 
 
-async def _ensure_broker(settings: Settings, cleanups: list[Any]) -> str:
+async def _ensure_broker(settings: Settings, cleanups: list[Any]) -> KafkaSettings:
+    """The Kafka settings to use: the configured broker, else the local one (started if
+    needed, and stopped again by a cleanup)."""
     if settings.kafka.bootstrap_servers:
-        await check_broker(settings.kafka.bootstrap_servers)
-        return settings.kafka.bootstrap_servers
+        await check_broker(settings.kafka)
+        return settings.kafka
     local = f"127.0.0.1:{os.environ['KAFKA_PORT']}" if os.environ.get("KAFKA_PORT") else LOCAL_BROKER
     if not broker.is_running():
         print("starting the local Kafka broker (deploy/kafka) …")
         await asyncio.to_thread(broker.start)
         cleanups.append(broker.stop)
-    await check_broker(local)
-    return local
+    kafka = settings.kafka.model_copy(update={"bootstrap_servers": local})
+    await check_broker(kafka)
+    return kafka
 
 
 def _spawn(role: str, config_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Any]:
@@ -130,13 +133,13 @@ def _spawn(role: str, config_path: Path, env: dict[str, str]) -> tuple[subproces
     return process, stop
 
 
-async def _subscribe(settings: Settings, servers: str) -> AIOKafkaConsumer:
+async def _subscribe(settings: Settings, kafka: KafkaSettings) -> AIOKafkaConsumer:
     names = TopicNames(settings.kafka.topic_prefix)
     consumer = AIOKafkaConsumer(
         names.articles,
         names.duplicates,
         names.dead_letter,
-        bootstrap_servers=servers,
+        **kafka_client_options(kafka),
         auto_offset_reset="latest",
         enable_auto_commit=False,
     )

@@ -13,12 +13,14 @@ from prometheus_client import CollectorRegistry
 from agents.app import FAUST_DATA_DIR, create_app
 from agents.delivery import Deliveries
 from newsflow.kafka_io import check_broker, ensure_topics
+from newsflow.logs import worker_logging_config
 from newsflow.settings_io import tagger_for
 from pipeline.alerting import AlertRules, load_alert_rules, resolve_channels
 from pipeline.cleaning.boilerplate import BoilerplateRules
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
 from pipeline.errors import Unavailable
+from pipeline.health import Check
 from pipeline.sinks.base import ArticleSink, open_sink
 from pipeline.sinks.webhook import Endpoint
 from pipeline.taxonomy import load_taxonomy
@@ -26,6 +28,7 @@ from pipeline.taxonomy_watch import TaxonomyWatcher
 from pipeline.topics import TopicNames
 
 log = logging.getLogger("newsflow.worker")
+READY_TIMEOUT = 5.0  # seconds a readiness probe waits for the broker
 
 
 def load_alerts(path: Path) -> tuple[AlertRules, Deliveries]:
@@ -54,7 +57,21 @@ async def _migrate_when_up(sink: ArticleSink) -> None:
             await asyncio.sleep(delay)
 
 
-def run_worker(settings: Settings, taxonomy_file: Path, loglevel: str = "info") -> None:
+def readiness_checks(settings: Settings, sink: ArticleSink | None) -> dict[str, Check]:
+    """What ``/readyz`` asks: the broker answers; for a storage worker, the database too."""
+
+    async def broker() -> None:
+        await check_broker(settings.kafka, timeout=READY_TIMEOUT)
+
+    checks: dict[str, Check] = {"broker": broker}
+    if sink is not None:
+        checks["database"] = sink.ping
+    return checks
+
+
+def run_worker(
+    settings: Settings, taxonomy_file: Path, loglevel: str = "info", log_format: str = "text"
+) -> None:
     """Check the broker, create missing topics, then hand the loop to Faust until stopped."""
     rules = BoilerplateRules.load(*settings.cleaning.boilerplate_files)  # ConfigError: exit 2
     # The watcher notes the file's content first: a version saved while the worker starts is
@@ -63,7 +80,7 @@ def run_worker(settings: Settings, taxonomy_file: Path, loglevel: str = "info") 
     tagger = tagger_for(settings, load_taxonomy(taxonomy_file))  # ConfigError: exit 2
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    loop.run_until_complete(check_broker(settings.kafka.servers))
+    loop.run_until_complete(check_broker(settings.kafka))
     names = TopicNames(settings.kafka.topic_prefix)
     streams = [names.topic_stream(name) for name in sorted(tagger.stream_topics)]
     loop.run_until_complete(ensure_topics(settings.kafka, streams))
@@ -75,6 +92,10 @@ def run_worker(settings: Settings, taxonomy_file: Path, loglevel: str = "info") 
         loop.run_until_complete(_migrate_when_up(sink))  # creates or upgrades the schema
     alerts = load_alerts(settings.alerts_file) if settings.alerts_file else None  # ConfigError: exit 2
     Path(FAUST_DATA_DIR).mkdir(parents=True, exist_ok=True)
-    app = create_app(settings, tagger, CollectorRegistry(), SystemClock(), rules, watcher, sink, alerts)
-    worker = faust.Worker(app, loglevel=loglevel, loop=loop, quiet=True)
+    checks = readiness_checks(settings, sink)
+    registry = CollectorRegistry()
+    app = create_app(settings, tagger, registry, SystemClock(), rules, watcher, sink, alerts, checks)
+    # mode replaces the root logging at start; in JSON mode it installs our formatter instead.
+    logging_config = worker_logging_config(loglevel, log_format)
+    worker = faust.Worker(app, loglevel=loglevel, loop=loop, quiet=True, logging_config=logging_config)
     worker.execute_from_commandline()

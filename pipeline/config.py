@@ -1,7 +1,9 @@
 """Configuration: one YAML file validated into frozen settings, once, at the process edge.
 
 Every key can be overridden by an environment variable: ``NEWSFLOW_<SECTION>__<KEY>``
-(``NEWSFLOW_KAFKA__BOOTSTRAP_SERVERS=host:9092``). A wrong file fails at start with
+(``NEWSFLOW_KAFKA__BOOTSTRAP_SERVERS=host:9092``), or read from a file named by the same
+variable with ``_FILE`` appended (Docker secrets: ``NEWSFLOW_KAFKA__SASL_PASSWORD_FILE=
+/run/secrets/kafka_password``). A wrong file fails at start with
 ``ConfigError("<file>: <key>: <reason>")``; functions receive only the sub-settings they need.
 """
 
@@ -9,12 +11,24 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import ssl
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from pipeline.errors import ConfigError
 
@@ -45,19 +59,135 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
 class KafkaSettings(_Frozen):
     # None means "not configured": `newsflow up` then starts the local development broker.
     bootstrap_servers: str | None = None
     topic_prefix: str = "news."
     partitions: int = Field(default=4, ge=1)
     replication_factor: int = Field(default=1, ge=1)
+    # How every Kafka client (aiokafka and Faust) connects: TLS for SSL and SASL_SSL, a SASL
+    # login for SASL_PLAINTEXT and SASL_SSL. Combinations are checked at load (_check_security).
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None  # shown as '**********' in repr, logs and errors
+    ssl_cafile: Path | None = None  # CA bundle (PEM) that signed the brokers; default: the system's
+    ssl_certfile: Path | None = None  # client certificate (PEM), for brokers that demand one
+    ssl_keyfile: Path | None = None  # its private key (PEM, not encrypted)
+    ssl_check_hostname: bool = True
 
     @property
     def servers(self) -> str:
         return self.bootstrap_servers or LOCAL_BROKER
 
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol in ("SASL_PLAINTEXT", "SASL_SSL")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    @model_validator(mode="after")
+    def _check_security(self) -> KafkaSettings:
+        problem = security_problem(self)
+        if problem is not None:
+            key, reason = problem
+            # ``settings_key`` lets describe_validation_error name the key, not just "kafka".
+            raise PydanticCustomError("kafka_security", "{reason}", {"settings_key": key, "reason": reason})
+        return self
+
 
 LOCAL_BROKER = "127.0.0.1:19092"
+_TLS_FILES = ("ssl_cafile", "ssl_certfile", "ssl_keyfile")
+
+
+def security_problem(kafka: KafkaSettings) -> tuple[str, str] | None:
+    """The first inconsistent security setting as ``(key, reason)``, or None. Settings that
+    would be silently ignored count as errors: an operator who set a password expects it used."""
+    protocol = kafka.security_protocol
+    if kafka.uses_sasl:
+        if not kafka.sasl_username:
+            return "sasl_username", f"required when security_protocol is {protocol}"
+        if kafka.sasl_password is None or not kafka.sasl_password.get_secret_value():
+            return "sasl_password", f"required when security_protocol is {protocol}"
+    else:
+        for key in ("sasl_username", "sasl_password"):
+            if getattr(kafka, key) is not None:
+                return key, f"set, but security_protocol is {protocol} (use SASL_PLAINTEXT or SASL_SSL)"
+    if not kafka.uses_tls:
+        for key in _TLS_FILES:
+            if getattr(kafka, key) is not None:
+                return key, f"set, but security_protocol is {protocol} (use SSL or SASL_SSL)"
+        return None
+    if kafka.ssl_certfile is not None and kafka.ssl_keyfile is None:
+        return "ssl_keyfile", "required with ssl_certfile (give the same file if it holds both)"
+    if kafka.ssl_keyfile is not None and kafka.ssl_certfile is None:
+        return "ssl_certfile", "required with ssl_keyfile"
+    for key in _TLS_FILES:
+        path = getattr(kafka, key)
+        if path is not None and not path.is_file():
+            return key, f"{path}: no such file"
+    return _tls_problem(kafka)
+
+
+def _tls_problem(kafka: KafkaSettings) -> tuple[str, str] | None:
+    """Load the TLS files now, so a wrong file fails at start and not at the first connection."""
+    try:
+        tls_context(kafka)
+    except TlsFileError as exc:
+        return exc.key, f"{exc.path}: {exc.reason}"
+    return None
+
+
+class TlsFileError(ConfigError):
+    """A CA, certificate or key file that cannot be loaded (``key``: the setting naming it)."""
+
+    def __init__(self, key: str, path: Path | None, reason: str) -> None:
+        super().__init__(f"kafka.{key}: {path}: {reason}")
+        self.key, self.path, self.reason = key, path, reason
+
+
+class _EncryptedKey(Exception):
+    """The private key needs a password."""
+
+
+def _no_password() -> str:
+    # Without a callback OpenSSL would prompt for the password on the terminal, hanging a
+    # service at start; an encrypted key is refused instead.
+    raise _EncryptedKey
+
+
+def tls_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
+    """The TLS context the settings describe (None without TLS): what aiokafka's
+    ``create_ssl_context`` builds (a default client context plus the client certificate), in
+    one place for the aiokafka clients, Faust and the check at load. Raises TlsFileError."""
+    if not kafka.uses_tls:
+        return None
+    try:
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=kafka.ssl_cafile)
+    except (ssl.SSLError, OSError) as exc:
+        raise TlsFileError("ssl_cafile", kafka.ssl_cafile, _ssl_reason(exc)) from None
+    context.check_hostname = kafka.ssl_check_hostname
+    if kafka.ssl_certfile is not None:
+        try:
+            context.load_cert_chain(kafka.ssl_certfile, kafka.ssl_keyfile, password=_no_password)
+        except _EncryptedKey:
+            reason = "the key is encrypted; give an unencrypted PEM key"
+            raise TlsFileError("ssl_keyfile", kafka.ssl_keyfile, reason) from None
+        except (ssl.SSLError, OSError) as exc:
+            raise TlsFileError("ssl_certfile", kafka.ssl_certfile, _ssl_reason(exc)) from None
+    return context
+
+
+def _ssl_reason(exc: ssl.SSLError | OSError) -> str:
+    if isinstance(exc, ssl.SSLError):
+        return f"not a usable PEM certificate or key ({exc.reason or exc})"
+    return exc.strerror or str(exc)
 
 
 FullTextMode = Literal["auto", "always", "never"]
@@ -206,13 +336,68 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Environment first: it overrides the YAML file (passed in as init values).
-        return (env_settings, init_settings)
+        return (_EnvWithSecretFiles(settings_cls), init_settings)
 
     @property
     def poller_metrics_port(self) -> int:
         if self.poller.metrics_port is not None:
             return self.poller.metrics_port
         return self.metrics.port + 1 if self.metrics.port else 0
+
+
+class _EnvWithSecretFiles(EnvSettingsSource):
+    """The environment, where ``<VAR>_FILE=path`` stands for ``<VAR>=<the file's content>``."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = super()._load_env_vars()  # names lower-cased (settings are case-insensitive)
+        return apply_secret_files(env, self.settings_cls, self.env_prefix.lower(), self.env_nested_delimiter)
+
+
+def apply_secret_files(
+    env: Mapping[str, str | None], model: type[BaseModel], prefix: str, delimiter: str | None
+) -> dict[str, str | None]:
+    """``env`` with every ``<prefix><key>_FILE`` variable replaced by ``<prefix><key>`` holding
+    the file's content. Only when ``<key>`` is a settings key and ``<key>_file`` is not: so
+    ``NEWSFLOW_TAXONOMY_FILE`` stays the ``taxonomy_file`` key."""
+    resolved = dict(env)
+    for name, path in env.items():
+        if not (name.startswith(prefix) and name.endswith("_file")) or path is None:
+            continue
+        key = name[len(prefix) : -len("_file")]
+        if _is_settings_key(model, f"{key}_file", delimiter) or not _is_settings_key(model, key, delimiter):
+            continue
+        target = name[: -len("_file")]
+        if env.get(target) is not None:
+            raise ConfigError(f"both {target.upper()} and {name.upper()} are set; set only one")
+        resolved[target] = read_secret_file(name.upper(), path)
+        del resolved[name]
+    return resolved
+
+
+def _is_settings_key(model: type[BaseModel], key: str, delimiter: str | None) -> bool:
+    """Whether ``kafka__sasl_password`` (with delimiter ``__``) names a field of ``model``."""
+    parts = key.split(delimiter) if delimiter else [key]
+    current: Any = model
+    for part in parts:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return False
+        field = current.model_fields.get(part)
+        if field is None:
+            return False
+        current = field.annotation
+    return True
+
+
+def read_secret_file(variable: str, path: str) -> str:
+    """A secret's value from the file ``variable`` names, trailing newlines stripped (``echo``
+    and most editors add one). Errors name the variable and the path, never the content."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{variable}: {path} is not UTF-8 text") from None
+    return text.rstrip("\r\n")
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -224,6 +409,11 @@ def load_settings(path: Path | None) -> Settings:
         for key in ("taxonomy_file", "alerts_file", "feeds_file", "opml_file"):
             if isinstance(data.get(key), str):
                 data[key] = str(base / data[key])
+        kafka = data.get("kafka")
+        if isinstance(kafka, dict):
+            for key in _TLS_FILES:
+                if isinstance(kafka.get(key), str):
+                    kafka[key] = str(base / kafka[key])
         cleaning = data.get("cleaning")
         if isinstance(cleaning, dict) and isinstance(cleaning.get("boilerplate_files"), list):
             files = cleaning["boilerplate_files"]
@@ -262,7 +452,9 @@ def _read_yaml_mapping(path: Path) -> dict[str, Any]:
 def describe_validation_error(path: Path | None, exc: ValidationError) -> str:
     """One line: ``file: key.path: reason`` for the first error (and how many more)."""
     first = exc.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    # A model-level check (KafkaSettings._check_security) names the key it is about in ctx.
+    named = (first.get("ctx") or {}).get("settings_key")
+    key = ".".join(str(part) for part in (*first["loc"], *([named] if named else []))) or "(top level)"
     reason = first["msg"]
     if first["type"] == "extra_forbidden":
         reason = "unknown key"

@@ -8,14 +8,35 @@ Catalogue with panels: docs/metrics.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import get_args
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from pipeline.models import DuplicateKind
 
 NAMESPACE = "newsflow"
 # Fetches and stages are fast; end-to-end spans minutes to days (old items in a first poll).
 _FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _E2E_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400)
+
+# Label values known in advance are exported at 0 from the start: a series that first appears
+# at 1 is invisible to rate() and increase() (an alert would miss the first failure), and a
+# quiet pipeline's dashboard would say "no data" instead of 0. Stage outcomes here are the
+# normal ones; "dead-lettered" is added for every stage.
+FETCH_OUTCOMES = (
+    "ok", "not-modified", "unchanged", "unavailable", "rate-limited", "rejected", "gone", "parse-error"
+)  # fmt: skip
+WORKER_STAGE_OUTCOMES: dict[str, tuple[str, ...]] = {
+    "cleaning": ("passed",),
+    "dedup": ("unique", "revision", "duplicate"),
+    "near-dedup": ("unique", "duplicate"),
+    "tagging": ("passed",),
+}
+STORAGE_OUTCOMES = ("stored",)
+SINK_WRITE_OUTCOMES = ("ok", "unavailable", "invalid")
+DELIVERY_OUTCOMES = ("delivered", "retry", "exhausted", "rejected", "gone", "disabled")
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,17 @@ class PipelineMetrics:
     end_to_end_seconds: Histogram
     # histogram: seconds from fetch to tagging (the pipeline's own latency)
     pipeline_seconds: Histogram
+    # histogram: seconds from an entry's publication time to the poll that fetched it
+    publish_to_fetch_seconds: Histogram
+    # histogram: seconds from fetch to the storage write that holds the article
+    fetch_to_store_seconds: Histogram
+    # histogram: seconds from fetch to the alert the article fired on news.alerts
+    fetch_to_alert_seconds: Histogram
+    # gauge: messages not yet consumed (end offset - committed offset) per topic and partition
+    # this worker consumes; series of partitions it no longer owns are removed
+    consumer_lag: Gauge
+    # gauge: 1 when the readiness check passes (broker; database for a storage worker), else 0
+    ready: Gauge
     # counter: storage batch writes by sink (sqlite, postgres) and outcome (ok, unavailable,
     # invalid: a batch with an article the database refused, written one by one)
     sink_writes: Counter
@@ -73,15 +105,16 @@ class PipelineMetrics:
         def counter(name: str, doc: str, labels: tuple[str, ...]) -> Counter:
             return Counter(name, doc, labels, namespace=NAMESPACE, registry=registry)
 
+        def gauge(name: str, doc: str, labels: tuple[str, ...]) -> Gauge:
+            return Gauge(name, doc, labels, namespace=NAMESPACE, registry=registry)
+
         def histogram(name: str, doc: str, labels: tuple[str, ...], buckets: tuple[float, ...]) -> Histogram:
             return Histogram(name, doc, labels, namespace=NAMESPACE, registry=registry, buckets=buckets)
 
         return cls(
             feed_fetches=counter("feed_fetches", "Feed fetches by outcome", ("outcome",)),
             feed_fetch_seconds=histogram("feed_fetch_seconds", "Feed fetch duration", (), _FAST_BUCKETS),
-            feeds=Gauge(
-                "feeds", "Feeds per health state", ("state",), namespace=NAMESPACE, registry=registry
-            ),
+            feeds=gauge("feeds", "Feeds per health state", ("state",)),
             feed_bytes=counter("feed_bytes", "Feed body bytes received (decompressed)", ()),
             parse_errors=counter("parse_errors", "Unparseable feed bodies by error class", ("reason",)),
             fulltext_fetches=counter(
@@ -99,6 +132,19 @@ class PipelineMetrics:
                 "end_to_end_seconds", "Publication to tagging, seconds", (), _E2E_BUCKETS
             ),
             pipeline_seconds=histogram("pipeline_seconds", "Fetch to tagging, seconds", (), _E2E_BUCKETS),
+            publish_to_fetch_seconds=histogram(
+                "publish_to_fetch_seconds", "Publication to fetch, seconds", (), _E2E_BUCKETS
+            ),
+            fetch_to_store_seconds=histogram(
+                "fetch_to_store_seconds", "Fetch to storage write, seconds", (), _E2E_BUCKETS
+            ),
+            fetch_to_alert_seconds=histogram(
+                "fetch_to_alert_seconds", "Fetch to alert sent, seconds", (), _E2E_BUCKETS
+            ),
+            consumer_lag=gauge(
+                "consumer_lag", "Messages not yet consumed per topic and partition", ("topic", "partition")
+            ),
+            ready=gauge("ready", "1 when the readiness check passes, per check", ("check",)),
             sink_writes=counter(
                 "sink_writes", "Storage batch writes by sink and outcome", ("sink", "outcome")
             ),
@@ -116,3 +162,38 @@ class PipelineMetrics:
                 ("channel", "outcome"),
             ),
         )
+
+    def preset_poller(self) -> None:
+        """Export the poller's known series at 0 (see FETCH_OUTCOMES)."""
+        for outcome in FETCH_OUTCOMES:
+            self.feed_fetches.labels(outcome)
+        for outcome in ("published", "unchanged"):
+            self.articles.labels("poll", outcome)
+        self.ready.labels("broker")
+
+    def preset_worker(
+        self, *, near: bool, sink: str | None, rules: Iterable[str], channels: Iterable[str]
+    ) -> None:
+        """Export the worker's known series at 0: the stages it runs, its sink, the alert
+        rules and channels of its configuration."""
+        stages = {
+            name: outcomes for name, outcomes in WORKER_STAGE_OUTCOMES.items() if near or name != "near-dedup"
+        }
+        if sink is not None:
+            stages["storage"] = STORAGE_OUTCOMES
+            for outcome in SINK_WRITE_OUTCOMES:
+                self.sink_writes.labels(sink, outcome)
+            self.sink_rows.labels(sink)
+            self.sink_write_seconds.labels(sink)
+            self.ready.labels("database")
+        for stage, outcomes in stages.items():
+            for outcome in (*outcomes, "dead-lettered"):
+                self.articles.labels(stage, outcome)
+        for kind in get_args(DuplicateKind):
+            self.duplicates.labels(kind)
+        for rule in rules:
+            self.alerts.labels(rule)
+        for channel in channels:
+            for outcome in DELIVERY_OUTCOMES:
+                self.webhook_deliveries.labels(channel, outcome)
+        self.ready.labels("broker")

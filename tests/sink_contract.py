@@ -142,6 +142,10 @@ class SinkContract:
             await again.close()
         assert await sink.write_batch([make_article()]) == 1
 
+    async def test_ping_answers_while_the_database_is_up(self, sink: SearchableSink) -> None:
+        await sink.ping()  # raises Unavailable otherwise (the worker's /readyz database check)
+        assert await sink.write_batch([make_article()]) == 1
+
     # -- writes ------------------------------------------------------------------------------
 
     async def test_one_article_is_one_row_with_every_field(self, sink: SearchableSink, sink_url: str) -> None:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local single-node KRaft Kafka broker from Maven Central jars (no Docker).
 # Usage: deploy/kafka/kafka-local.sh fetch|start|stop|status
-# Environment: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (KAFKA_PORT + 1), KAFKA_RUN_DIR (.kafka-run),
+# Environment: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (KAFKA_PORT + 1),
+#              KAFKA_SASL_PORT (KAFKA_PORT + 2: SASL_PLAINTEXT/PLAIN listener), KAFKA_RUN_DIR (.kafka-run),
 #              KAFKA_HEAP_OPTS, KAFKA_START_TIMEOUT (90 s), PYTHON (python with aiokafka).
 set -euo pipefail
 
@@ -11,6 +12,7 @@ LIBS="$KDIR/libs"                                          # filled by Maven; gi
 RUN="${KAFKA_RUN_DIR:-$ROOT/.kafka-run}"                   # config, data, log, pid; git-ignored
 PORT="${KAFKA_PORT:-19092}"
 CPORT="${KAFKA_CONTROLLER_PORT:-$((PORT + 1))}"
+SPORT="${KAFKA_SASL_PORT:-$((PORT + 2))}"
 CLUSTER_ID="${KAFKA_CLUSTER_ID:-5L6g3nShT-eMCtK--X86sw}"   # 22-char base64url UUID
 HEAP="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 JVM="-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true"
@@ -37,7 +39,7 @@ start() {
     return 0
   fi
   rm -rf "$RUN"; mkdir -p "$RUN/data"
-  sed -e "s#@PORT@#$PORT#g" -e "s#@CPORT@#$CPORT#g" -e "s#@DATA@#$RUN/data#g" \
+  sed -e "s#@PORT@#$PORT#g" -e "s#@CPORT@#$CPORT#g" -e "s#@SPORT@#$SPORT#g" -e "s#@DATA@#$RUN/data#g" \
       "$KDIR/server.properties.in" > "$RUN/server.properties"
   # shellcheck disable=SC2086
   java $LOGCFG -cp "$LIBS/*" kafka.tools.StorageTool format \

@@ -4,6 +4,7 @@ A channel names its URL directly (``url``) or through an environment variable (`
 and its signing secret only through one (``secret_env``): secrets stay out of files. The file
 is validated without the environment (``newsflow alerts check`` runs anywhere);
 :func:`resolve_channels` reads the variables once, at start, into :class:`ChannelTarget`.
+As for settings, ``<VAR>_FILE=path`` may stand for ``<VAR>`` (Docker secrets).
 
 Neither a channel nor a target ever shows a secret or more of a URL than scheme and host in
 its ``repr``/``str`` (a Slack webhook URL's path *is* its secret), and validation errors never
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
+from pipeline.config import read_secret_file
 from pipeline.errors import ConfigError
 
 ChannelType = Literal["webhook", "slack"]
@@ -129,18 +131,26 @@ def resolve_channels(
         where = f"{source}: channels.{channel.name}"
         url = channel.url
         if channel.url_env is not None:
-            url = environ.get(channel.url_env) or None
-            if url is None:
-                raise ConfigError(f"{where}: url_env: environment variable {channel.url_env} is not set")
+            url = _env_value(environ, channel.url_env, f"{where}: url_env")
             if not _is_http_url(url):
                 raise ConfigError(f"{where}: url_env: {channel.url_env} is not an http(s) URL")
         secret = None
         if channel.secret_env is not None:
-            secret = environ.get(channel.secret_env) or None
-            if secret is None:
-                raise ConfigError(
-                    f"{where}: secret_env: environment variable {channel.secret_env} is not set"
-                )
+            secret = _env_value(environ, channel.secret_env, f"{where}: secret_env")
         assert url is not None  # parse_channels demands url or url_env
         targets[channel.name] = ChannelTarget(channel.name, channel.type, url, secret)
     return targets
+
+
+def _env_value(environ: Mapping[str, str], name: str, where: str) -> str:
+    """``$name``, or the content of the file ``$name_FILE`` names; never both, never empty."""
+    value, path = environ.get(name) or None, environ.get(f"{name}_FILE") or None
+    if value is not None and path is not None:
+        raise ConfigError(f"{where}: both {name} and {name}_FILE are set; set only one")
+    if path is not None:
+        value = read_secret_file(f"{where}: {name}_FILE", path) or None
+        if value is None:
+            raise ConfigError(f"{where}: {name}_FILE: {path} is empty")
+    if value is None:
+        raise ConfigError(f"{where}: environment variable {name} is not set (nor {name}_FILE)")
+    return value

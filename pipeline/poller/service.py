@@ -230,7 +230,10 @@ class PollerService:
         self._metrics.articles.labels("poll", "published").inc(len(fresh))
         self._metrics.articles.labels("poll", "unchanged").inc(len(parsed.entries) - len(fresh))
         times = [parse_feed_date(entry.published or entry.updated) for entry in fresh]
-        known = [t for t in times if t is not None and t <= self._clock.now()]
+        now = self._clock.now()
+        known = [t for t in times if t is not None and t <= now]
+        for published in known:  # entries dated in the future are not a latency
+            self._metrics.publish_to_fetch_seconds.observe((now - published).total_seconds())
         state.entry_times = tuple(sorted({*state.entry_times, *known}))[-MAX_ENTRY_TIMES:]
 
     def _remember(self, state: FeedState, result: FetchResult, body_hash: str, parsed: ParsedFeed) -> None:

@@ -60,6 +60,11 @@ class ArticleSink(Protocol):
         """Release connections; idempotent. The sink cannot be used afterwards."""
         ...
 
+    async def ping(self) -> None:
+        """Return when the database answers a trivial query; raise ``Unavailable`` if not
+        (the worker's readiness check)."""
+        ...
+
 
 class SearchableSink(ArticleSink, Protocol):
     """A sink that also answers full-text queries (``newsflow search``)."""

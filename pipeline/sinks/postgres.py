@@ -114,6 +114,9 @@ class PostgresSink:
         rows = await self._run(lambda connection: connection.fetch(_SEARCH, text, since, tag, limit))
         return [_hit(row) for row in rows]
 
+    async def ping(self) -> None:
+        await self._run(lambda connection: connection.fetchval("SELECT 1"))
+
     async def close(self) -> None:
         if self._closed:
             return

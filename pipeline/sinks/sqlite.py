@@ -101,6 +101,9 @@ class SQLiteSink:
         rows = await self._run(lambda connection: connection.execute(_SEARCH, params).fetchall())
         return [_hit(row) for row in rows]
 
+    async def ping(self) -> None:
+        await self._run(lambda connection: connection.execute("SELECT 1").fetchone())
+
     async def close(self) -> None:
         if self._closed:
             return

@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from newsflow.kafka_io import BrokerUnavailable, check_broker
+from pipeline.config import KafkaSettings
 from tests.integration.conftest_postgres import postgres, postgres_url  # noqa: F401
 from tests.integration.feedserver import FeedServer, Route
 
@@ -42,7 +43,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def kafka() -> str:
     try:
-        asyncio.run(check_broker(BOOTSTRAP, timeout=20))
+        asyncio.run(check_broker(KafkaSettings(bootstrap_servers=BOOTSTRAP), timeout=20))
     except BrokerUnavailable as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true and the Kafka broker is unavailable: {exc}")

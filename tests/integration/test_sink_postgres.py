@@ -61,8 +61,11 @@ async def test_outage_raises_unavailable_and_the_same_sink_recovers(
             assert "hunter2" not in str(caught.value)
         with pytest.raises(Unavailable):
             await sink.search("aleppo")
+        with pytest.raises(Unavailable):  # what the worker's /readyz reports as not ready
+            await sink.ping()
     finally:
         postgres.start()
+    await sink.ping()
     assert await sink.write_batch([make_article(2)]) == 1  # reconnected by itself
     assert [a.id for a in await read_articles(postgres_url)] == [make_article(1).id, make_article(2).id]
     await sink.close()
