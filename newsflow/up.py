@@ -62,6 +62,10 @@ def run_up(config_path: Path | None, duration: float | None) -> int:
 
 async def _up(config_path: Path | None, duration: float | None) -> int:
     cleanups: list[Any] = []
+    # SIGTERM (a service manager, `kill`) stops like Ctrl-C: through the cleanups below, so
+    # the worker, the poller and a broker we started do not outlive us.
+    stopping = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     try:
         if config_path is None:
             server = DemoFeedServer()
@@ -84,7 +88,7 @@ async def _up(config_path: Path | None, duration: float | None) -> int:
             f"worker metrics http://127.0.0.1:{settings.metrics.port}/metrics, "
             f"poller http://127.0.0.1:{settings.poller_metrics_port}/metrics; Ctrl-C stops"
         )
-        return await _show(consumer, settings, duration, children)
+        return await _show(consumer, settings, duration, children, stopping)
     finally:
         for cleanup in reversed(cleanups):
             result = cleanup()
@@ -152,12 +156,13 @@ async def _show(
     settings: Settings,
     duration: float | None,
     children: list[tuple[str, subprocess.Popen[bytes]]],
+    stopping: asyncio.Event,
 ) -> int:
     names = TopicNames(settings.kafka.topic_prefix)
     counts = {names.articles: 0, names.duplicates: 0, names.dead_letter: 0}
     deadline = time.monotonic() + duration if duration else None
     next_summary = time.monotonic() + 15
-    while deadline is None or time.monotonic() < deadline:
+    while not stopping.is_set() and (deadline is None or time.monotonic() < deadline):
         for role, process in children:
             if process.poll() is not None:
                 print(

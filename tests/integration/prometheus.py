@@ -48,7 +48,8 @@ def test_config(targets: dict[str, str], rules_dir: Path) -> dict[str, Any]:
     jobs = []
     for job in config["scrape_configs"]:
         if job["job_name"] in targets:
-            job = {**job, "static_configs": [{"targets": [targets[job["job_name"]]]}]}
+            job = {key: value for key, value in job.items() if not key.endswith("_sd_configs")}
+            job["static_configs"] = [{"targets": [targets[job["job_name"]]]}]
             jobs.append(job)
     missing = set(targets) - {job["job_name"] for job in jobs}
     assert not missing, f"deploy/prometheus/prometheus.yml has no job {sorted(missing)}"
