@@ -12,7 +12,8 @@ import logging
 import re
 import ssl
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import partial
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -27,6 +28,7 @@ from aiokafka.errors import (
 from pipeline import codec
 from pipeline.config import KafkaSettings, tls_context
 from pipeline.errors import Unavailable
+from pipeline.health import Check
 from pipeline.models import RawArticle
 from pipeline.topics import COMPACTED, SINGLE_PARTITION, TopicNames
 
@@ -56,11 +58,18 @@ def kafka_client_options(kafka: KafkaSettings) -> dict[str, Any]:
     return options
 
 
-async def check_broker(kafka: KafkaSettings, timeout: float = 15.0) -> None:
+async def check_broker(kafka: KafkaSettings, timeout: float = 15.0, *, quiet: bool = True) -> None:
     """Raise ``BrokerUnavailable`` unless a broker answers a metadata request in time, with
-    the configured security; a refused login or TLS handshake is named as such."""
+    the configured security; a refused login or TLS handshake is named as such.
+
+    ``quiet`` (the one-shot check at start) holds aiokafka's own log lines back for the check's
+    duration, since its one line says it better. Readiness probes pass ``quiet=False``: they run
+    beside the process's live clients, whose log lines must not disappear meanwhile."""
     admin = AIOKafkaAdminClient(**kafka_client_options(kafka), request_timeout_ms=5000)
-    with _client_errors.collecting() as seen:
+    held_back: AbstractContextManager[list[BaseException]] = (
+        _client_errors.collecting() if quiet else nullcontext([])
+    )
+    with held_back as seen:
         try:
             await asyncio.wait_for(_describe(admin), timeout)
         except (KafkaError, OSError, TimeoutError) as exc:
@@ -233,3 +242,13 @@ class KafkaPublisher:
             await asyncio.gather(*pending)
         except KafkaError as exc:
             raise Unavailable(f"kafka: {type(exc).__name__}: {exc}") from None
+
+
+# A readiness probe of the broker answers within this (Readiness itself waits 5 s by default,
+# pipeline/health.py): shorter, so a hung broker reports this check's reason, not the probe's.
+BROKER_PROBE_SECONDS = 4.0
+
+
+def broker_probe(kafka: KafkaSettings) -> Check:
+    """The ``broker`` readiness check of the worker and the poller."""
+    return partial(check_broker, kafka, BROKER_PROBE_SECONDS, quiet=False)

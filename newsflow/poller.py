@@ -13,14 +13,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from functools import partial
 
 import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from newsflow.kafka_io import KafkaPublisher, check_broker, ensure_topics, kafka_client_options, new_producer
+from newsflow.kafka_io import (
+    KafkaPublisher,
+    broker_probe,
+    check_broker,
+    ensure_topics,
+    kafka_client_options,
+    new_producer,
+)
 from newsflow.registry_io import KafkaStateStore, read_compacted, sync_feeds, topic_partitions
 from pipeline.clock import SystemClock
 from pipeline.config import Settings
@@ -37,7 +43,6 @@ from pipeline.registry import feed_from_record, load_feeds
 from pipeline.topics import TopicNames
 
 log = logging.getLogger("newsflow.poller")
-READY_TIMEOUT = 5.0  # seconds a readiness probe waits for the broker
 READY_REFRESH_SECONDS = 15.0  # newsflow_ready is re-checked this often without probes
 
 
@@ -147,7 +152,7 @@ async def _run(settings: Settings) -> None:
     ownership.consumer = consumer
     consumer.subscribe([names.feeds], listener=ownership)
     await consumer.start()
-    readiness = Readiness({"broker": partial(check_broker, settings.kafka, READY_TIMEOUT)}, metrics.ready)
+    readiness = Readiness({"broker": broker_probe(settings.kafka)}, metrics.ready)
     runner = await _serve_endpoints(registry, service, settings, readiness)
     refresher = asyncio.create_task(refresh_forever(readiness, READY_REFRESH_SECONDS))
     stop = asyncio.Event()

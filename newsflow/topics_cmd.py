@@ -27,7 +27,6 @@ from aiokafka.errors import KafkaError
 from newsflow.kafka_io import BrokerUnavailable, check_broker, ensure_topics, kafka_client_options
 from newsflow.settings_io import settings_from, taxonomy_for
 from pipeline.config import KafkaSettings, Settings
-from pipeline.errors import ConfigError
 from pipeline.topics import TopicNames
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -101,24 +100,15 @@ def _run(
     work: Callable[[Settings, list[str], list[str]], Coroutine[Any, Any, T]],
     show: Callable[[list[str], list[str], T], None],
 ) -> int:
-    """Load the settings, run ``work`` against the broker, ``show`` its result; every failure
-    becomes one line on stderr and an exit code."""
-    try:
-        settings = settings_from(args.config)
-        own, streams = pipeline_topics(settings)
-    except ConfigError as exc:
-        return _fail(f"newsflow: config error: {exc}", EXIT_USAGE)
+    """Load the settings, run ``work`` against the broker, ``show`` its result. Failures reach
+    ``cli.main`` as exceptions it reports in one line (JSON under --log-format json): a bad
+    configuration exits 2, a broker that does not answer or refuses exits 1."""
+    settings = settings_from(args.config)  # ConfigError
+    own, streams = pipeline_topics(settings)
     try:
         result: T = asyncio.run(work(settings, own, streams))
-    except BrokerUnavailable as exc:
-        return _fail(f"newsflow: {exc}", EXIT_FAILURE)
     except (KafkaError, OSError, TimeoutError) as exc:
         detail = str(exc) or type(exc).__name__
-        return _fail(f"newsflow topics {action}: {settings.kafka.servers}: {detail}", EXIT_FAILURE)
+        raise BrokerUnavailable(f"topics {action}: {settings.kafka.servers}: {detail}") from None
     show(own, streams, result)
     return EXIT_OK
-
-
-def _fail(message: str, code: int) -> int:
-    sys.stderr.write(message + "\n")
-    return code

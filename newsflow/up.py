@@ -64,8 +64,16 @@ async def _up(config_path: Path | None, duration: float | None) -> int:
     cleanups: list[Any] = []
     # SIGTERM (a service manager, `kill`) stops like Ctrl-C: through the cleanups below, so
     # the worker, the poller and a broker we started do not outlive us.
+    # While it is still starting things up, SIGTERM cancels the start instead.
     stopping = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+    starting = asyncio.current_task()
+
+    def on_sigterm() -> None:
+        stopping.set()
+        if starting is not None:
+            starting.cancel()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm)
     try:
         if config_path is None:
             server = DemoFeedServer()
@@ -88,7 +96,12 @@ async def _up(config_path: Path | None, duration: float | None) -> int:
             f"worker metrics http://127.0.0.1:{settings.metrics.port}/metrics, "
             f"poller http://127.0.0.1:{settings.poller_metrics_port}/metrics; Ctrl-C stops"
         )
+        starting = None  # from here on, _show sees `stopping` and ends with its summary
         return await _show(consumer, settings, duration, children, stopping)
+    except asyncio.CancelledError:
+        if not stopping.is_set():
+            raise
+        return 0  # SIGTERM while starting: the cleanups below undo what was started
     finally:
         for cleanup in reversed(cleanups):
             result = cleanup()

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from agents.app import FAUST_DATA_DIR, create_app
 from agents.delivery import Deliveries
-from newsflow.kafka_io import check_broker, ensure_topics
+from newsflow.kafka_io import broker_probe, check_broker, ensure_topics
 from newsflow.logs import worker_logging_config
 from newsflow.settings_io import tagger_for
 from pipeline.alerting import AlertRules, load_alert_rules, resolve_channels
@@ -28,7 +28,6 @@ from pipeline.taxonomy_watch import TaxonomyWatcher
 from pipeline.topics import TopicNames
 
 log = logging.getLogger("newsflow.worker")
-READY_TIMEOUT = 5.0  # seconds a readiness probe waits for the broker
 
 
 def load_alerts(path: Path) -> tuple[AlertRules, Deliveries]:
@@ -60,10 +59,7 @@ async def _migrate_when_up(sink: ArticleSink) -> None:
 def readiness_checks(settings: Settings, sink: ArticleSink | None) -> dict[str, Check]:
     """What ``/readyz`` asks: the broker answers; for a storage worker, the database too."""
 
-    async def broker() -> None:
-        await check_broker(settings.kafka, timeout=READY_TIMEOUT)
-
-    checks: dict[str, Check] = {"broker": broker}
+    checks: dict[str, Check] = {"broker": broker_probe(settings.kafka)}
     if sink is not None:
         checks["database"] = sink.ping
     return checks

@@ -361,13 +361,18 @@ def apply_secret_files(
     ``NEWSFLOW_TAXONOMY_FILE`` stays the ``taxonomy_file`` key."""
     resolved = dict(env)
     for name, path in env.items():
-        if not (name.startswith(prefix) and name.endswith("_file")) or path is None:
+        if not (name.startswith(prefix) and name.endswith("_file")):
             continue
         key = name[len(prefix) : -len("_file")]
         if _is_settings_key(model, f"{key}_file", delimiter) or not _is_settings_key(model, key, delimiter):
             continue
         target = name[: -len("_file")]
-        if env.get(target) is not None:
+        # An empty variable counts as unset (as for alert channels): `X_FILE=` in a compose
+        # file or .env is a placeholder, not a file.
+        if not path:
+            del resolved[name]
+            continue
+        if env.get(target):
             raise ConfigError(f"both {target.upper()} and {name.upper()} are set; set only one")
         resolved[target] = read_secret_file(name.upper(), path)
         del resolved[name]
@@ -390,13 +395,16 @@ def _is_settings_key(model: type[BaseModel], key: str, delimiter: str | None) ->
 
 def read_secret_file(variable: str, path: str) -> str:
     """A secret's value from the file ``variable`` names, trailing newlines stripped (``echo``
-    and most editors add one). Errors name the variable and the path, never the content."""
+    and most editors add one). An empty (or blank) file is an error: an empty secret is never
+    meant. Errors name the variable and the path, never the content."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{variable}: cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{variable}: {path} is not UTF-8 text") from None
+    if not text.strip():
+        raise ConfigError(f"{variable}: {path} is empty")
     return text.rstrip("\r\n")
 
 

@@ -169,7 +169,6 @@ class PipelineMetrics:
             self.feed_fetches.labels(outcome)
         for outcome in ("published", "unchanged"):
             self.articles.labels("poll", outcome)
-        self.ready.labels("broker")
 
     def preset_worker(
         self, *, near: bool, sink: str | None, rules: Iterable[str], channels: Iterable[str]
@@ -185,7 +184,6 @@ class PipelineMetrics:
                 self.sink_writes.labels(sink, outcome)
             self.sink_rows.labels(sink)
             self.sink_write_seconds.labels(sink)
-            self.ready.labels("database")
         for stage, outcomes in stages.items():
             for outcome in (*outcomes, "dead-lettered"):
                 self.articles.labels(stage, outcome)
@@ -196,4 +194,3 @@ class PipelineMetrics:
         for channel in channels:
             for outcome in DELIVERY_OUTCOMES:
                 self.webhook_deliveries.labels(channel, outcome)
-        self.ready.labels("broker")

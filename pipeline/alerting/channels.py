@@ -148,9 +148,7 @@ def _env_value(environ: Mapping[str, str], name: str, where: str) -> str:
     if value is not None and path is not None:
         raise ConfigError(f"{where}: both {name} and {name}_FILE are set; set only one")
     if path is not None:
-        value = read_secret_file(f"{where}: {name}_FILE", path) or None
-        if value is None:
-            raise ConfigError(f"{where}: {name}_FILE: {path} is empty")
+        value = read_secret_file(f"{where}: {name}_FILE", path)  # ConfigError when empty
     if value is None:
         raise ConfigError(f"{where}: environment variable {name} is not set (nor {name}_FILE)")
     return value

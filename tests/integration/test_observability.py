@@ -205,6 +205,7 @@ def test_every_dashboard_and_rule_expression_evaluates_with_data(stack: Stack) -
         "rows stored": "sum(newsflow_sink_rows_total)",
         "a dead letter": "sum(newsflow_dead_letters_total)",
         "an alert": "sum(newsflow_alerts_total)",
+        "a webhook attempt retried (500)": 'sum(newsflow_webhook_deliveries_total{outcome="retry"})',
         "a webhook delivered after a retry": 'sum(newsflow_webhook_deliveries_total{outcome="delivered"})',
         "a tag": "sum(newsflow_tags_total)",
         "consumer lag measured": "count(newsflow_consumer_lag)",

@@ -241,3 +241,21 @@ def test_a_secret_file_error_never_shows_its_content(tmp_path: Path, monkeypatch
         load_settings(None)
     assert "is not UTF-8 text" in str(caught.value)
     assert PASSWORD not in str(caught.value)
+
+
+@pytest.mark.parametrize("content", ["", "\n", "   \n"])
+def test_an_empty_secret_file_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str
+) -> None:
+    # An empty bootstrap file must not fall back to the local development broker.
+    monkeypatch.setenv("NEWSFLOW_KAFKA__BOOTSTRAP_SERVERS_FILE", str(secret(tmp_path, content)))
+    with pytest.raises(ConfigError, match=r"NEWSFLOW_KAFKA__BOOTSTRAP_SERVERS_FILE: .* is empty"):
+        load_settings(None)
+
+
+def test_empty_variables_count_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSFLOW_STORAGE__URL", "")  # a placeholder, not a second value
+    monkeypatch.setenv("NEWSFLOW_STORAGE__URL_FILE", str(secret(tmp_path, "sqlite:///b.db")))
+    assert load_settings(None).storage.url == "sqlite:///b.db"
+    monkeypatch.setenv("NEWSFLOW_KAFKA__SASL_PASSWORD_FILE", "")  # not a path: ignored
+    assert load_settings(None).kafka.sasl_password is None
