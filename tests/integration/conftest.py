@@ -17,6 +17,7 @@ import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,16 +164,33 @@ def pipeline(
         ),
         encoding="utf-8",
     )
-    worker = spawn("worker", config, logs)
-    wait_for_http(f"http://127.0.0.1:{worker_port}/metrics", worker, logs / "worker.log")
-    poller = spawn("poller", config, logs)
-    wait_for_http(f"http://127.0.0.1:{poller_port}/metrics", poller, logs / "poller.log")
     try:
-        yield Pipeline(kafka, prefix, config, worker_port, poller_port, logs)
+        with worker_and_poller(config, logs, worker_port, poller_port):
+            yield Pipeline(kafka, prefix, config, worker_port, poller_port, logs)
     finally:
-        stop(poller)
-        stop(worker)
         print(f"\npipeline logs kept in {logs}")
+
+
+Process = subprocess.Popen[bytes]
+
+
+@contextmanager
+def worker_and_poller(
+    config: Path, logs: Path, worker_port: int, poller_port: int
+) -> Iterator[tuple[Process, Process]]:
+    """`newsflow worker`, then `newsflow poller` once the worker serves /metrics (logs in
+    LOGS/worker.log and LOGS/poller.log); both stopped on exit."""
+    worker = spawn("worker", config, logs)
+    poller = None
+    try:
+        wait_for_http(f"http://127.0.0.1:{worker_port}/metrics", worker, logs / "worker.log")
+        poller = spawn("poller", config, logs)
+        wait_for_http(f"http://127.0.0.1:{poller_port}/metrics", poller, logs / "poller.log")
+        yield worker, poller
+    finally:
+        if poller is not None:
+            stop(poller)
+        stop(worker)
 
 
 def install_routes(server: FeedServer) -> None:

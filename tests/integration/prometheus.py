@@ -38,7 +38,7 @@ def prometheus_binary(name: str = "prometheus") -> str:
 
 def test_config(targets: dict[str, str], rules_dir: Path) -> dict[str, Any]:
     """The shipped configuration with ``targets`` (job → host:port) and 1 s intervals."""
-    config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text(encoding="utf-8"))
+    config: dict[str, Any] = yaml.safe_load((DEPLOY / "prometheus.yml").read_text(encoding="utf-8"))
     config["global"] = {
         **config.get("global", {}),
         "scrape_interval": INTERVAL,

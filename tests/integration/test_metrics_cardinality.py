@@ -20,7 +20,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.conftest import FIXTURES, free_port, spawn, stop, wait_for_http
+from tests.integration.conftest import FIXTURES, free_port, worker_and_poller
 from tests.integration.feedserver import FeedServer, Route
 
 SIZES = (100, 10_000)
@@ -61,7 +61,8 @@ def series(port: int) -> tuple[int, dict[str, float]]:
     """(number of series, totals by sample name) of one ``/metrics``."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
         text = response.read().decode()
-    count, totals = 0, {}
+    count = 0
+    totals: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             count += 1
@@ -114,34 +115,27 @@ def run_pipeline(kafka: str, feeds: int, logs: Path) -> Counted:
         encoding="utf-8",
     )
     started = time.monotonic()
-    worker = spawn("worker", config, logs)
-    poller = None
     try:
-        wait_for_http(f"http://127.0.0.1:{worker_port}/metrics", worker, logs / "worker.log")
-        poller = spawn("poller", config, logs)
-        wait_for_http(f"http://127.0.0.1:{poller_port}/metrics", poller, logs / "poller.log")
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            _count, polled = series(poller_port)
-            _count, worked = series(worker_port)
-            print(
-                f"{feeds} feeds: {polled.get('newsflow_feed_fetches_total')} polls, "
-                f"{worked.get('newsflow_sink_rows_total')} rows at {time.monotonic() - started:.0f}s"
-            )
-            if (
-                polled.get("newsflow_feed_fetches_total", 0) >= feeds
-                and worked.get("newsflow_sink_rows_total", 0) >= feeds
-            ):
-                break
-            time.sleep(2)
-        else:
-            pytest.fail(f"{feeds} feeds not polled and stored within {TIMEOUT:.0f}s (logs: {logs})")
-        time.sleep(12)  # one more consumer-lag measurement and readiness refresh
-        return Counted(feeds, series(poller_port)[0], series(worker_port)[0], time.monotonic() - started)
+        with worker_and_poller(config, logs, worker_port, poller_port):
+            deadline = time.monotonic() + TIMEOUT
+            while time.monotonic() < deadline:
+                _count, polled = series(poller_port)
+                _count, worked = series(worker_port)
+                print(
+                    f"{feeds} feeds: {polled.get('newsflow_feed_fetches_total')} polls, "
+                    f"{worked.get('newsflow_sink_rows_total')} rows at {time.monotonic() - started:.0f}s"
+                )
+                if (
+                    polled.get("newsflow_feed_fetches_total", 0) >= feeds
+                    and worked.get("newsflow_sink_rows_total", 0) >= feeds
+                ):
+                    break
+                time.sleep(2)
+            else:
+                pytest.fail(f"{feeds} feeds not polled and stored within {TIMEOUT:.0f}s (logs: {logs})")
+            time.sleep(12)  # one more consumer-lag measurement and readiness refresh
+            return Counted(feeds, series(poller_port)[0], series(worker_port)[0], time.monotonic() - started)
     finally:
-        if poller is not None:
-            stop(poller)
-        stop(worker)
         server.stop()
 
 

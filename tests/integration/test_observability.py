@@ -25,13 +25,14 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.integration.conftest import FIXTURES, free_port, install_routes, spawn, stop, wait_for_http
+from tests.integration.conftest import FIXTURES, free_port, install_routes, worker_and_poller
 from tests.integration.feedserver import FeedServer, Route
 from tests.integration.kafka_helpers import produce
 from tests.integration.prometheus import Prometheus
@@ -76,19 +77,12 @@ def stack(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stac
     ).start()  # before the pipeline: every increase happens while it scrapes
     config = _write_config(logs, kafka, prefix, feeds, receiver, worker_port, poller_port)
     os.environ[SECRET_ENV] = "whsec_" + "b2JzZXJ2YWJpbGl0eS10ZXN0LXNlY3JldA=="
-    worker = spawn("worker", config, logs)
-    poller = None
     try:
-        wait_for_http(f"http://127.0.0.1:{worker_port}/metrics", worker, logs / "worker.log")
-        poller = spawn("poller", config, logs)
-        wait_for_http(f"http://127.0.0.1:{poller_port}/metrics", poller, logs / "poller.log")
-        # A poison message: the cleaning stage dead-letters it (undecodable).
-        asyncio.run(produce(kafka, f"{prefix}raw", [(b"poison", b"\xff not json")]))
-        yield Stack(prefix, feeds, prometheus, worker_port, poller_port, logs)
+        with worker_and_poller(config, logs, worker_port, poller_port):
+            # A poison message: the cleaning stage dead-letters it (undecodable).
+            asyncio.run(produce(kafka, f"{prefix}raw", [(b"poison", b"\xff not json")]))
+            yield Stack(prefix, feeds, prometheus, worker_port, poller_port, logs)
     finally:
-        if poller is not None:
-            stop(poller)
-        stop(worker)
         prometheus.stop()
         receiver.stop()
         feeds.stop()
@@ -188,6 +182,10 @@ def wait_until(what: str, condition: Callable[[], bool], stack: Stack, timeout: 
     pytest.fail(f"{what} not seen within {timeout:.0f}s (logs in {stack.logs})")
 
 
+def has_data(stack: Stack, expr: str) -> bool:
+    return value(stack, expr) > 0
+
+
 def value(stack: Stack, expr: str) -> float:
     result = stack.prometheus.query(expr)
     return float(result[0]["value"][1]) if result else 0.0
@@ -210,7 +208,7 @@ def test_every_dashboard_and_rule_expression_evaluates_with_data(stack: Stack) -
         "a tag": "sum(newsflow_tags_total)",
         "consumer lag measured": "count(newsflow_consumer_lag)",
     }.items():
-        wait_until(what, lambda expr=expr: value(stack, expr) > 0, stack)
+        wait_until(what, partial(has_data, stack, expr), stack)
     time.sleep(5)  # a few more scrapes after the last event: rates over 1m have two samples
 
     empty = []

@@ -47,7 +47,12 @@ from pipeline.cleaning.identity import article_id
 from pipeline.clock import SystemClock, rfc3339
 from pipeline.models import RawArticle
 from pipeline.schemas import load_schema
-from tests.integration.conftest import FIXTURES, ROOT, free_port, spawn, stop, wait_for_http
+from tests.integration.conftest import (
+    FIXTURES,
+    ROOT,
+    free_port,
+    worker_and_poller,
+)
 from tests.integration.feedserver import FeedServer, Route
 from tests.integration.kafka_helpers import Record, produce, read
 
@@ -120,17 +125,10 @@ def stack(kafka: str, feed_server: FeedServer, tmp_path_factory: pytest.TempPath
         ),
         encoding="utf-8",
     )
-    worker = spawn("worker", config, logs)
-    poller = None
     try:
-        wait_for_http(f"http://127.0.0.1:{worker_port}/metrics", worker, logs / "worker.log")
-        poller = spawn("poller", config, logs)
-        wait_for_http(f"http://127.0.0.1:{poller_port}/metrics", poller, logs / "poller.log")
-        yield Stack(kafka, prefix, taxonomy, worker, worker_port, logs)
+        with worker_and_poller(config, logs, worker_port, poller_port) as (worker, _poller):
+            yield Stack(kafka, prefix, taxonomy, worker, worker_port, logs)
     finally:
-        if poller is not None:
-            stop(poller)
-        stop(worker)
         print(f"\ntagging-kafka logs kept in {logs}")
 
 
