@@ -12,8 +12,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from benchmarks import (
     bench_clean,
@@ -52,22 +51,6 @@ def e2e_plan(args: argparse.Namespace) -> bench_e2e.Plan:
     return bench_e2e.Plan(articles=args.articles or 2000)
 
 
-def run_offline(
-    title: str,
-    name: str,
-    run: Callable[[int], dict[str, Any]],
-    summary: Callable[[dict[str, Any]], None],
-    repetitions: int,
-) -> dict[str, Any]:
-    """One in-process benchmark: run it, write results/<name>.json, print its summary."""
-    print(f"\n{title}:", flush=True)
-    result = run(repetitions)
-    path = report.write(name, result)
-    summary(result)
-    print(f"→ {path}")
-    return result
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     failed = False
@@ -97,20 +80,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"→ {path}")
         failed = failed or poller["status"].startswith("failed")
     if args.only in (None, "clean"):
-        run_offline("cleaning stage", "clean", bench_clean.run, bench_clean.print_summary, repetitions)
+        report.run_offline("cleaning stage", "clean", bench_clean.run, bench_clean.print_summary, repetitions)
     if args.only in (None, "extract"):
         passes = bench_extract.QUICK_REPETITIONS if args.quick else bench_extract.FULL_REPETITIONS
-        extract = run_offline("extraction", "extract", bench_extract.run, bench_extract.print_summary, passes)
+        extract = report.run_offline(
+            "extraction", "extract", bench_extract.run, bench_extract.print_summary, passes
+        )
         skipped = extract["status"].startswith("skipped")
         failed = failed or (skipped and os.environ.get("CI") == "true")
     if args.only in (None, "neardup"):
-        run_offline(
+        report.run_offline(
             "near-duplicate index", "neardup", bench_neardup.run, bench_neardup.print_summary, repetitions
         )
     if args.only in (None, "tagging"):
-        run_offline("tagging", "tagging", bench_tagging.run, bench_tagging.print_summary, repetitions)
+        report.run_offline("tagging", "tagging", bench_tagging.run, bench_tagging.print_summary, repetitions)
     if args.only in (None, "storage"):
-        storage = run_offline(
+        storage = report.run_offline(
             "storage", "storage", bench_storage.run, bench_storage.print_summary, repetitions
         )
         skipped = storage["postgres"]["status"].startswith("skipped")

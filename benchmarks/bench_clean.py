@@ -179,10 +179,7 @@ def print_summary(result: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    result = run(7)
-    path = report.write("clean", result)
-    print_summary(result)
-    print(f"→ {path}")
+    report.run_offline("cleaning stage", "clean", run, print_summary, 7)
     return 0
 
 

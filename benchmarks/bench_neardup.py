@@ -699,10 +699,7 @@ def print_summary(result: dict[str, Any]) -> None:
 
 def main() -> int:
     repetitions = QUICK_REPETITIONS if "--quick" in sys.argv[1:] else FULL_REPETITIONS
-    result = run(repetitions)
-    path = report.write("neardup", result)
-    print_summary(result)
-    print(f"→ {path}")
+    report.run_offline("near-duplicate index", "neardup", run, print_summary, repetitions)
     return 0
 
 

@@ -254,10 +254,7 @@ def print_summary(result: dict[str, Any]) -> None:
 
 
 def main() -> int:
-    result = run(5)
-    path = report.write("storage", result)
-    print_summary(result)
-    print(f"→ {path}")
+    report.run_offline("storage", "storage", run, print_summary, 5)
     return 0
 
 

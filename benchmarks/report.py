@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,22 @@ def write(name: str, result: dict[str, Any]) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def run_offline(
+    title: str,
+    name: str,
+    run: Callable[[int], dict[str, Any]],
+    summary: Callable[[dict[str, Any]], None],
+    repetitions: int,
+) -> dict[str, Any]:
+    """One in-process benchmark: run it, write results/<name>.json, print its summary."""
+    print(f"\n{title}:", flush=True)
+    result = run(repetitions)
+    path = write(name, result)
+    summary(result)
+    print(f"→ {path}")
+    return result
 
 
 def _rate(measurement: dict[str, Any] | None) -> str:

@@ -37,14 +37,10 @@ from tests.integration.feedserver import FeedServer, Route
 from tests.integration.kafka_helpers import produce
 from tests.integration.prometheus import Prometheus
 from tests.integration.webhook_receiver import Reply, WebhookReceiver
+from tests.promql import DASHBOARDS, RULE_FILES, load_dashboard, rules, substituted, targets
 
-ROOT = Path(__file__).resolve().parents[2]
-DASHBOARDS = sorted((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))
-RULE_FILES = sorted((ROOT / "deploy" / "prometheus" / "rules").glob("*.yml"))
 SECRET_ENV = "NEWSFLOW_TEST_OBSERVABILITY_SECRET"
 TIMEOUT = 120.0
-# Grafana's built-in variables, as a 1 s scrape makes sense of them.
-GRAFANA_MACROS = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m"}
 
 
 @dataclass
@@ -126,17 +122,8 @@ def _write_config(
 
 # -- the expressions -------------------------------------------------------------------------
 def dashboard_expressions(dashboard: dict[str, Any]) -> list[tuple[str, str]]:
-    """(where, PromQL) of every panel target and query variable, nested rows included."""
-    found: list[tuple[str, str]] = []
-
-    def panels(items: list[dict[str, Any]]) -> None:
-        for panel in items:
-            for target in panel.get("targets", []):
-                if target.get("expr"):
-                    found.append((f"panel {panel.get('title')!r}", target["expr"]))
-            panels(panel.get("panels", []))
-
-    panels(dashboard.get("panels", []))
+    """(where, PromQL) of every panel target and query variable."""
+    found = [(f"panel {panel.get('title')!r}", target["expr"]) for panel, target in targets(dashboard)]
     for variable in dashboard.get("templating", {}).get("list", []):
         query = variable.get("query")
         text = query.get("query") if isinstance(query, dict) else query
@@ -151,20 +138,8 @@ def variable_as_promql(query: str) -> str:
     return f"group by ({match.group(2)}) ({match.group(1)})" if match else query
 
 
-def substitute(expr: str) -> str:
-    for macro, value in GRAFANA_MACROS.items():
-        expr = expr.replace(macro, value)
-    # Template variables (all-values regex matchers): ${tag}, $tag, [[tag]].
-    return re.sub(r"\$\{\w+(?::\w+)?\}|\$\w+|\[\[\w+\]\]", ".*", expr)
-
-
 def rule_expressions() -> list[tuple[str, str]]:
-    found = []
-    for path in RULE_FILES:
-        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
-            for rule in group["rules"]:
-                found.append((rule.get("alert") or rule.get("record"), rule["expr"]))
-    return found
+    return [(rule.get("alert") or rule.get("record"), rule["expr"]) for rule in rules()]
 
 
 def test_the_shipped_files_are_there() -> None:
@@ -213,8 +188,8 @@ def test_every_dashboard_and_rule_expression_evaluates_with_data(stack: Stack) -
 
     empty = []
     for dashboard in DASHBOARDS:
-        for where, expr in dashboard_expressions(json.loads(dashboard.read_text(encoding="utf-8"))):
-            if not prometheus.query(substitute(expr)):  # raises on a PromQL error
+        for where, expr in dashboard_expressions(load_dashboard(dashboard)):
+            if not prometheus.query(substituted(expr)):  # raises on a PromQL error
                 empty.append(f"{dashboard.name} {where}: {expr}")
     assert not empty, "dashboard queries with no data:\n" + "\n".join(empty)
 

@@ -9,7 +9,6 @@ it is installed. The static checks need nothing.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -22,6 +21,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.promql import DASHBOARDS, load_dashboard, rules, targets
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -303,24 +304,10 @@ def test_containers_run_the_command_they_document() -> None:
 
 
 def expressions() -> Iterator[tuple[str, str]]:
-    for path in sorted((PROMETHEUS / "rules").glob("*.yml")):
-        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
-            for rule in group["rules"]:
-                yield f"{path.name}:{rule.get('alert') or rule.get('record')}", rule["expr"]
-    for path in sorted((GRAFANA / "dashboards").glob("*.json")):
-        yield from ((path.name, expr) for expr in _exprs(json.loads(path.read_text(encoding="utf-8"))))
-
-
-def _exprs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "expr" and isinstance(value, str):
-                yield value
-            else:
-                yield from _exprs(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _exprs(item)
+    for rule in rules():
+        yield f"{rule.get('alert') or rule.get('record')}", rule["expr"]
+    for path in DASHBOARDS:
+        yield from ((path.name, target["expr"]) for _panel, target in targets(load_dashboard(path)))
 
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +24,14 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline.metrics import PipelineMetrics
+from tests.promql import DASHBOARDS, RULE_FILES, panels, rules, substituted, targets
+from tests.promql import load_dashboard as load
 
 REPO = Path(__file__).parents[2]
 PROMETHEUS = REPO / "deploy" / "prometheus"
 CONFIG = PROMETHEUS / "prometheus.yml"
-RULE_FILES = sorted((PROMETHEUS / "rules").glob("*.yml"))
 RULE_TESTS = sorted((PROMETHEUS / "tests").glob("*.yml"))
 GRAFANA = REPO / "deploy" / "grafana"
-DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
 DATASOURCES = GRAFANA / "provisioning" / "datasources" / "prometheus.yml"
 DASHBOARD_PROVIDER = GRAFANA / "provisioning" / "dashboards" / "newsflow.yml"
 OPERATIONS = REPO / "docs" / "operations.md"
@@ -40,8 +39,6 @@ METRICS_DOC = REPO / "docs" / "metrics.md"
 
 SEVERITIES = {"warning", "critical"}
 UNITS = {"s", "ops", "short", "percentunit"}
-# What Grafana puts in place of its variables when it sends a query; the test values of the brief.
-GRAFANA_MACROS = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,34 +66,11 @@ def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
 
 
 def alert_rules() -> list[dict[str, Any]]:
-    return [
-        rule
-        for path in RULE_FILES
-        for group in yaml.safe_load(path.read_text("utf-8"))["groups"]
-        for rule in group["rules"]
-        if "alert" in rule
-    ]
+    return [rule for rule in rules() if "alert" in rule]
 
 
 def recorded_names() -> set[str]:
-    return {
-        rule["record"]
-        for path in RULE_FILES
-        for group in yaml.safe_load(path.read_text("utf-8"))["groups"]
-        for rule in group["rules"]
-        if "record" in rule
-    }
-
-
-def load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    return data
-
-
-def panels(board: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for panel in board["panels"]:
-        yield panel
-        yield from panel.get("panels", [])  # panels inside a collapsed row
+    return {rule["record"] for rule in rules() if "record" in rule}
 
 
 def dashboard_queries() -> list[tuple[str, int, str, str]]:
@@ -104,19 +78,8 @@ def dashboard_queries() -> list[tuple[str, int, str, str]]:
     return [
         (board["uid"], panel["id"], target["refId"], target["expr"])
         for board in map(load, DASHBOARDS)
-        for panel in panels(board)
-        for target in panel.get("targets", [])
+        for panel, target in targets(board)
     ]
-
-
-def substituted(expr: str) -> str:
-    """The query as Prometheus receives it: Grafana's macros at fixed values, every template
-    variable at `.*` (its "All" value)."""
-    for macro, value in GRAFANA_MACROS.items():
-        expr = expr.replace(macro, value)
-    expr = re.sub(r"\$\{?[A-Za-z_]\w*\}?", ".*", expr)
-    assert "$" not in expr, expr
-    return expr
 
 
 def provisioned_datasource_uid() -> str:
